@@ -1,0 +1,389 @@
+//! The API client: typed endpoint values sent with credentials, one refresh-and-retry on 401,
+//! bounded retries of 429/503 honouring `Retry-After`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::credentials::{Authorization, CredentialSource};
+use crate::error::{ConfigError, Error, Result, excerpt};
+use crate::request::{HttpRequest, HttpResponse, parse_secure_url};
+use crate::transport::Transport;
+
+/// One API operation as a value: method, path, query, JSON body and the typed response.
+pub trait Endpoint {
+    /// The decoded response body.
+    type Output: DeserializeOwned;
+
+    /// The HTTP method (default GET).
+    fn method(&self) -> Method {
+        Method::GET
+    }
+    /// The path, relative to the API base URL (e.g. `v1/customers/42`).
+    fn path(&self) -> Cow<'_, str>;
+    /// Query parameters.
+    fn query(&self) -> Vec<(Cow<'_, str>, String)> {
+        Vec::new()
+    }
+    /// The JSON body, if any.
+    fn body(&self) -> Result<Option<Value>> {
+        Ok(None)
+    }
+}
+
+/// How 429 and 503 answers are retried: idempotent methods only, within both budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// The most time spent waiting between attempts, summed.
+    pub max_total_wait: Duration,
+    /// The wait when the server sends no `Retry-After`.
+    pub default_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            max_total_wait: Duration::from_secs(30),
+            default_wait: Duration::from_millis(500),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+}
+
+/// Sends requests to one API origin with credentials from a [`CredentialSource`].
+///
+/// Cheap to clone. Bearer tokens go only in the `Authorization` header and only to the
+/// configured origin (SECURITY S19).
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<ApiInner>,
+}
+
+struct ApiInner {
+    base: Url,
+    transport: Arc<dyn Transport>,
+    credentials: Arc<dyn CredentialSource>,
+    retry: RetryPolicy,
+    headers: HeaderMap,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.inner.base.as_str())
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`ApiClient`].
+#[must_use]
+pub struct ApiClientBuilder {
+    base: String,
+    transport: Arc<dyn Transport>,
+    credentials: Arc<dyn CredentialSource>,
+    retry: RetryPolicy,
+    headers: Vec<(HeaderName, String)>,
+}
+
+impl fmt::Debug for ApiClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClientBuilder")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiClientBuilder {
+    /// The retry policy for 429/503 (default: 3 attempts, 30 s of waiting at most).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// A header sent on every request (not for credentials).
+    pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    /// Builds the client. The base URL must be https (or http on loopback); a trailing `/` is
+    /// added so relative paths join below it.
+    pub fn build(self) -> Result<ApiClient> {
+        let mut base = parse_secure_url("api base URL", &self.base)?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        for (name, value) in self.headers {
+            let v = HeaderValue::from_str(&value)
+                .map_err(|_| ConfigError::InvalidHeader("default header"))?;
+            headers.insert(name, v);
+        }
+        Ok(ApiClient {
+            inner: Arc::new(ApiInner {
+                base,
+                transport: self.transport,
+                credentials: self.credentials,
+                retry: self.retry,
+                headers,
+            }),
+        })
+    }
+}
+
+impl ApiClient {
+    /// Starts a client for the API at `base_url`.
+    pub fn builder(
+        base_url: impl Into<String>,
+        transport: Arc<dyn Transport>,
+        credentials: Arc<dyn CredentialSource>,
+    ) -> ApiClientBuilder {
+        ApiClientBuilder {
+            base: base_url.into(),
+            transport,
+            credentials,
+            retry: RetryPolicy::default(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The API base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The credential source.
+    pub fn credentials(&self) -> &Arc<dyn CredentialSource> {
+        &self.inner.credentials
+    }
+
+    /// Resolves `path` against the base URL, refusing anything that leaves its origin or goes
+    /// above its path.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        let base = &self.inner.base;
+        let url = base
+            .join(path.trim_start_matches('/'))
+            .map_err(|_| ConfigError::ForeignOrigin(crate::error::truncate(path, 80)))?;
+        if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+            return Err(ConfigError::ForeignOrigin(crate::error::truncate(path, 80)).into());
+        }
+        Ok(url)
+    }
+
+    /// Builds the request for `endpoint` with `auth` (sans-IO: for inspection and snapshots).
+    pub fn request<E: Endpoint + ?Sized>(&self, endpoint: &E, auth: Option<&Authorization>) -> Result<HttpRequest> {
+        let mut url = self.url(&endpoint.path())?;
+        let query = endpoint.query();
+        if !query.is_empty() {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in &query {
+                q.append_pair(k, v);
+            }
+        }
+        let mut req = HttpRequest::new(endpoint.method(), url);
+        req.headers = self.inner.headers.clone();
+        if let Some(body) = endpoint.body()? {
+            req = req.json_body(&body)?;
+        }
+        if let Some(auth) = auth {
+            req.headers.insert(auth.name.clone(), auth.value.clone());
+        }
+        Ok(req)
+    }
+
+    /// Sends `endpoint` and decodes a 2xx JSON body; other statuses become errors
+    /// ([`Error::Unauthorized`], [`Error::Forbidden`], [`Error::RateLimited`],
+    /// [`Error::HttpStatus`]).
+    pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output> {
+        let resp = self.execute(endpoint).await?;
+        decode_success(&resp)
+    }
+
+    /// `GET path` decoded as `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(&Raw::<T>::new(Method::GET, path, None)).await
+    }
+
+    /// `POST path` with a JSON body, decoded as `T`.
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T> {
+        self.send(&Raw::<T>::new(Method::POST, path, Some(body))).await
+    }
+
+    /// Sends `endpoint` with credentials, retrying as documented, and returns the final
+    /// response whatever its status, for callers that map provider-specific error bodies.
+    ///
+    /// - 401: the credential source renews once (a refresh, unless another request already
+    ///   did) and the request is retried once.
+    /// - 429/503 on an idempotent method: retried after `Retry-After` (seconds or HTTP date)
+    ///   while attempts and total wait stay within the [`RetryPolicy`]; then
+    ///   [`Error::RateLimited`].
+    pub async fn execute<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<HttpResponse> {
+        let method = endpoint.method();
+        let url = self.url(&endpoint.path())?;
+        let span = tracing::info_span!(
+            "oauth_flow.api_call",
+            method = %method,
+            host = url.host_str().unwrap_or(""),
+            path = url.path(),
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+            retries = tracing::field::Empty,
+        );
+        self.execute_inner(endpoint, method).instrument(span).await
+    }
+
+    async fn execute_inner<E: Endpoint + ?Sized>(&self, endpoint: &E, method: Method) -> Result<HttpResponse> {
+        let started = Instant::now();
+        let policy = self.inner.retry;
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        let mut auth = self.inner.credentials.authorization().await?;
+        let mut renewed = false;
+        let mut attempts = 0u32;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempts += 1;
+            let req = self.request(endpoint, Some(&auth))?;
+            let resp = self.inner.transport.send(req).await?;
+            let status = resp.status;
+            let span = tracing::Span::current();
+            span.record("status", status.as_u16());
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            span.record("retries", attempts - 1);
+
+            if status == StatusCode::UNAUTHORIZED && !renewed {
+                renewed = true;
+                match self.inner.credentials.renew_after_unauthorized(&auth).await? {
+                    Some(fresh) => {
+                        tracing::debug!("401: retrying once with a renewed credential");
+                        auth = fresh;
+                        continue;
+                    }
+                    None => return Ok(resp),
+                }
+            }
+            let throttled =
+                status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
+            if throttled && idempotent && attempts < policy.max_attempts {
+                let wait = retry_after(&resp.headers, SystemTime::now()).unwrap_or(policy.default_wait);
+                if waited + wait <= policy.max_total_wait {
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, "throttled: waiting to retry");
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    continue;
+                }
+            }
+            if throttled {
+                return Err(Error::RateLimited {
+                    status: status.as_u16(),
+                    attempts,
+                    retry_after: retry_after(&resp.headers, SystemTime::now()),
+                });
+            }
+            return Ok(resp);
+        }
+    }
+}
+
+/// Decodes a 2xx JSON body as `T`, or maps the status to an error.
+pub fn decode_success<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
+    let status = resp.status.as_u16();
+    match status {
+        200..=299 => {
+            let body: &[u8] = if resp.body.is_empty() { b"null" } else { &resp.body };
+            serde_json::from_slice(body).map_err(|e| Error::decode("API response", &e))
+        }
+        401 => Err(Error::Unauthorized {
+            excerpt: excerpt(&resp.body),
+        }),
+        403 => Err(Error::Forbidden {
+            excerpt: excerpt(&resp.body),
+        }),
+        _ => Err(Error::HttpStatus {
+            status,
+            excerpt: excerpt(&resp.body),
+        }),
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// An ad-hoc endpoint for [`ApiClient::get`] and [`ApiClient::post`].
+struct Raw<'a, T> {
+    method: Method,
+    path: &'a str,
+    body: Option<Value>,
+    _out: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'a, T> Raw<'a, T> {
+    fn new(method: Method, path: &'a str, body: Option<Value>) -> Self {
+        Self {
+            method,
+            path,
+            body,
+            _out: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Endpoint for Raw<'_, T> {
+    type Output = T;
+    fn method(&self) -> Method {
+        self.method.clone()
+    }
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.path)
+    }
+    fn body(&self) -> Result<Option<Value>> {
+        Ok(self.body.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(12));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(12)));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+}

@@ -1,0 +1,340 @@
+//! The authorization request (authorize URL, `state`, PKCE) and the callback that completes it.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use crate::client::OAuthClient;
+use crate::error::{CallbackError, ConfigError, OAuthError, Result};
+use crate::pkce::{PkceVerifier, random_token};
+use crate::profile::{Pkce, SpaceEncoding};
+
+/// How long a pending authorization stays valid by default (SECURITY S1: state expires).
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(15 * 60);
+
+/// Parameters the core sets itself; extra parameters may not override them.
+const RESERVED: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// Builds an authorize URL; obtained from [`OAuthClient::authorize`].
+#[derive(Debug)]
+#[must_use]
+pub struct AuthorizationRequest<'a> {
+    client: &'a OAuthClient,
+    scopes: Vec<String>,
+    params: Vec<(String, String)>,
+    space: SpaceEncoding,
+    max_age: Duration,
+}
+
+impl OAuthClient {
+    /// Starts an authorization request for this client.
+    pub fn authorize(&self) -> AuthorizationRequest<'_> {
+        AuthorizationRequest {
+            client: self,
+            scopes: Vec::new(),
+            params: Vec::new(),
+            space: self.profile.space_encoding,
+            max_age: DEFAULT_MAX_AGE,
+        }
+    }
+}
+
+impl<'a> AuthorizationRequest<'a> {
+    /// Adds one scope (duplicates are dropped).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        let s = scope.into();
+        if !self.scopes.contains(&s) {
+            self.scopes.push(s);
+        }
+        self
+    }
+    /// Adds several scopes.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for s in scopes {
+            self = self.scope(s);
+        }
+        self
+    }
+    /// Adds a provider-specific parameter (e.g. `prompt=consent`). Reserved names are refused
+    /// at [`build`](Self::build).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+    /// How spaces are encoded in the query (default: the profile's).
+    pub fn space_encoding(mut self, space: SpaceEncoding) -> Self {
+        self.space = space;
+        self
+    }
+    /// How long the pending authorization may wait for its callback (default 15 minutes).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Builds the URL to send the user to, and the [`PendingAuthorization`] to keep until the
+    /// callback arrives. Each call draws a fresh `state` and PKCE verifier.
+    pub fn build(self) -> Result<(Url, PendingAuthorization)> {
+        let client = self.client;
+        let profile = &client.profile;
+        let mut url = profile
+            .authorize_url
+            .clone()
+            .ok_or_else(|| ConfigError::Other("this provider has no authorize URL".into()))?;
+        let redirect = client
+            .redirect_uri
+            .as_ref()
+            .ok_or(ConfigError::MissingRedirectUri)?;
+        for (name, _) in &self.params {
+            if RESERVED.contains(&name.as_str()) {
+                return Err(ConfigError::Other(format!(
+                    "authorize parameter `{name}` is set by the SDK and cannot be overridden"
+                ))
+                .into());
+            }
+        }
+        // SECURITY S1: 128 bits from the OS CSPRNG.
+        let state = SecretString::from(random_token(16)?);
+        let verifier = match profile.pkce {
+            Pkce::S256 => Some(PkceVerifier::generate()?),
+            Pkce::Disabled => None,
+        };
+
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("response_type", "code".into()),
+            ("client_id", client.client_id.clone()),
+            ("redirect_uri", redirect.raw.clone()),
+        ];
+        if !self.scopes.is_empty() {
+            pairs.push(("scope", self.scopes.join(&profile.scope_separator)));
+        }
+        pairs.push(("state", state.expose_secret().to_owned()));
+        if let Some(v) = &verifier {
+            pairs.push(("code_challenge", v.challenge()));
+            // SECURITY S3: S256 only; there is no `plain` in this API.
+            pairs.push(("code_challenge_method", "S256".into()));
+        }
+        for (k, v) in &self.params {
+            pairs.push((k.as_str(), v.clone()));
+        }
+        let mut query = url.query().map(str::to_owned).unwrap_or_default();
+        for (k, v) in pairs {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&encode(k, self.space));
+            query.push('=');
+            query.push_str(&encode(&v, self.space));
+        }
+        url.set_query(Some(&query));
+
+        let pending = PendingAuthorization {
+            provider: profile.name.clone(),
+            client_id: client.client_id.clone(),
+            state,
+            code_verifier: verifier.map(|v| SecretString::from(v.secret().expose_secret().to_owned())),
+            redirect_uri: Some(redirect.raw.clone()),
+            token_url: profile.token_url.to_string(),
+            issuer: profile.issuer.clone(),
+            created_at: unix_now(SystemTime::now()),
+            max_age_secs: self.max_age.as_secs(),
+        };
+        Ok((url, pending))
+    }
+}
+
+fn encode(value: &str, space: SpaceEncoding) -> String {
+    let plus: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    match space {
+        SpaceEncoding::Plus => plus,
+        // byte_serialize writes a literal '+' as %2B, so every '+' left is a space.
+        SpaceEncoding::Percent20 => plus.replace('+', "%20"),
+    }
+}
+
+fn unix_now(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> std::result::Result<S::Ok, S::Error> {
+    ser.serialize_str(s.expose_secret())
+}
+
+fn expose_opt<S: serde::Serializer>(
+    s: &Option<SecretString>,
+    ser: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.serialize_some(s.expose_secret()),
+        None => ser.serialize_none(),
+    }
+}
+
+/// What the app keeps between sending the user to the provider and receiving the callback.
+///
+/// Serializable so a web app can park it in its session store; the serialized form holds the
+/// `state` and PKCE verifier in clear, so keep it server-side (an encrypted session at least).
+/// `Debug` is redacted. Completing it consumes it: each authorization is used once (S1).
+#[derive(Serialize, Deserialize)]
+pub struct PendingAuthorization {
+    provider: String,
+    client_id: String,
+    #[serde(serialize_with = "expose")]
+    state: SecretString,
+    #[serde(serialize_with = "expose_opt", default)]
+    code_verifier: Option<SecretString>,
+    redirect_uri: Option<String>,
+    token_url: String,
+    #[serde(default)]
+    issuer: Option<String>,
+    created_at: u64,
+    max_age_secs: u64,
+}
+
+impl fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("provider", &self.provider)
+            .field("client_id", &self.client_id)
+            .field("state", &"[redacted]")
+            .field("pkce", &self.code_verifier.is_some())
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A code returned by a completed authorization, with what the token request needs.
+pub struct AuthorizedCode {
+    pub(crate) code: SecretString,
+    pub(crate) verifier: Option<PkceVerifier>,
+    pub(crate) redirect_uri: Option<String>,
+    pub(crate) provider: String,
+    pub(crate) client_id: String,
+    pub(crate) token_url: String,
+}
+
+impl AuthorizedCode {
+    /// The authorization code (single use, short-lived).
+    pub fn code(&self) -> &SecretString {
+        &self.code
+    }
+    /// The provider this code belongs to.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+}
+
+impl fmt::Debug for AuthorizedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizedCode")
+            .field("provider", &self.provider)
+            .field("code", &"[redacted]")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingAuthorization {
+    /// The provider name this authorization belongs to.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// Checks the callback (full redirect URL, or just its query string) and returns the code.
+    ///
+    /// Order of checks (SECURITY S1, S4, S6, S7): the callback must arrive on the registered
+    /// redirect URI, carry each parameter once, carry the expected `state` (compared in constant
+    /// time), then either an `error` or a `code`, and a matching `iss` when present.
+    pub fn complete(self, callback: &str) -> Result<AuthorizedCode> {
+        self.complete_at(callback, SystemTime::now())
+    }
+
+    /// [`complete`](Self::complete) with an explicit current time (for tests).
+    pub fn complete_at(self, callback: &str, now: SystemTime) -> Result<AuthorizedCode> {
+        let params = self.parse_callback(callback)?;
+        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+
+        let state = get("state").ok_or(CallbackError::MissingState)?;
+        let expected = self.state.expose_secret().as_bytes();
+        if !bool::from(state.as_bytes().ct_eq(expected)) {
+            return Err(CallbackError::StateMismatch.into());
+        }
+        if unix_now(now) > self.created_at.saturating_add(self.max_age_secs) {
+            return Err(CallbackError::Expired.into());
+        }
+        if let (Some(iss), Some(expected)) = (get("iss"), self.issuer.as_deref()) {
+            if iss != expected {
+                return Err(CallbackError::IssuerMismatch.into());
+            }
+        }
+        match (get("code"), get("error")) {
+            (Some(_), Some(_)) => Err(CallbackError::CodeAndError.into()),
+            (None, Some(error)) => Err(CallbackError::Provider(OAuthError::new(
+                None,
+                error,
+                get("error_description"),
+                get("error_uri"),
+            ))
+            .into()),
+            (None, None) => Err(CallbackError::MissingCode.into()),
+            (Some(code), None) if code.is_empty() => Err(CallbackError::MissingCode.into()),
+            (Some(code), None) => Ok(AuthorizedCode {
+                code: SecretString::from(code.to_owned()),
+                verifier: self
+                    .code_verifier
+                    .map(|v| PkceVerifier::parse(v.expose_secret().to_owned()))
+                    .transpose()?,
+                redirect_uri: self.redirect_uri,
+                provider: self.provider,
+                client_id: self.client_id,
+                token_url: self.token_url,
+            }),
+        }
+    }
+
+    fn parse_callback(&self, callback: &str) -> Result<Vec<(String, String)>, CallbackError> {
+        let callback = callback.trim();
+        let query = if callback.contains("://") {
+            let url = Url::parse(callback).map_err(|_| CallbackError::Malformed)?;
+            if let Some(registered) = &self.redirect_uri {
+                let registered = Url::parse(registered).map_err(|_| CallbackError::Malformed)?;
+                let same = url.scheme() == registered.scheme()
+                    && url.host() == registered.host()
+                    && url.port_or_known_default() == registered.port_or_known_default()
+                    && url.path() == registered.path();
+                if !same {
+                    return Err(CallbackError::RedirectMismatch);
+                }
+            }
+            url.query().unwrap_or("").to_owned()
+        } else {
+            callback.strip_prefix('?').unwrap_or(callback).to_owned()
+        };
+        let mut seen = HashSet::new();
+        let mut params = Vec::new();
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            if !seen.insert(k.clone().into_owned()) {
+                return Err(CallbackError::DuplicateParameter(crate::error::truncate(&k, 64)));
+            }
+            params.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(params)
+    }
+}

@@ -1,0 +1,432 @@
+//! The crate's one error type, with variants named for the phase that failed.
+//!
+//! No variant ever holds a secret: messages carry error codes, status codes, field names and
+//! bounded excerpts of response bodies, never tokens, codes, verifiers or client secrets.
+
+use std::time::Duration;
+
+use crate::store::GrantKey;
+
+/// Largest excerpt of a response body kept in an error, in bytes (SECURITY S10).
+pub const EXCERPT_LIMIT: usize = 512;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the OAuth core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid; nothing was sent.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+
+    /// The authorization callback was rejected; nothing was sent.
+    #[error("authorization callback rejected: {0}")]
+    Callback(#[from] CallbackError),
+
+    /// The token endpoint answered with an RFC 6749 §5.2 error body.
+    #[error("{0}")]
+    OAuth(#[from] OAuthError),
+
+    /// The server answered with an unexpected HTTP status (redirects included: they are never
+    /// followed). `excerpt` holds at most [`EXCERPT_LIMIT`] bytes of the body.
+    #[error("unexpected HTTP status {status}{}", excerpt_suffix(.excerpt))]
+    HttpStatus {
+        /// The status code.
+        status: u16,
+        /// A bounded, lossy UTF-8 excerpt of the body.
+        excerpt: String,
+    },
+
+    /// The request did not complete in time.
+    #[error("request timed out")]
+    Timeout,
+
+    /// The request could not be sent or the response could not be read.
+    #[error("transport failure: {message}")]
+    Transport {
+        /// What failed, without URLs' query strings or any header value.
+        message: String,
+    },
+
+    /// The response body exceeded the configured cap.
+    #[error("response body exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+
+    /// A response body could not be decoded.
+    #[error("could not decode {what}: {detail}")]
+    Decode {
+        /// What was being decoded (e.g. "token response").
+        what: &'static str,
+        /// Where and why, without echoing values from the body.
+        detail: String,
+    },
+
+    /// The token response lacks a required field or has an empty one.
+    #[error("token response is missing `{0}`")]
+    MissingField(&'static str),
+
+    /// The token response names a token type other than `Bearer`.
+    #[error("unsupported token type `{0}` (only Bearer is supported)")]
+    UnsupportedTokenType(String),
+
+    /// The token contains characters that cannot go in an HTTP header.
+    #[error("the access token contains characters not allowed in an HTTP header")]
+    InvalidTokenCharacters,
+
+    /// The grant can no longer be refreshed: the user must authorize the app again.
+    #[error("re-authorization required for {key}: {reason}")]
+    ReauthorizationRequired {
+        /// The grant that failed.
+        key: GrantKey,
+        /// Why (e.g. "the refresh token was rejected (invalid_grant)").
+        reason: String,
+    },
+
+    /// The token store failed.
+    #[error("token store failure for {key}: {message}")]
+    Store {
+        /// The grant being loaded or saved.
+        key: GrantKey,
+        /// What failed.
+        message: String,
+        /// The underlying I/O or encoding error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// The API answered 401 even after one refresh and one retry.
+    #[error("unauthorized{}", excerpt_suffix(.excerpt))]
+    Unauthorized {
+        /// A bounded excerpt of the last response body.
+        excerpt: String,
+    },
+
+    /// The API answered 403 (for example `insufficient_scope`); no refresh is attempted.
+    #[error("forbidden{}", excerpt_suffix(.excerpt))]
+    Forbidden {
+        /// A bounded excerpt of the response body.
+        excerpt: String,
+    },
+
+    /// 429 or 503 persisted past the retry budget.
+    #[error("rate limited or unavailable (HTTP {status}) after {attempts} attempts")]
+    RateLimited {
+        /// The last status (429 or 503).
+        status: u16,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last `Retry-After` the server sent, if any.
+        retry_after: Option<Duration>,
+    },
+
+    /// A JWT could not be built or signed.
+    #[error("could not sign JWT: {0}")]
+    Jwt(String),
+}
+
+fn excerpt_suffix(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!(": {excerpt}")
+    }
+}
+
+/// A configuration problem found before anything was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A URL does not parse.
+    #[error("`{name}` is not a valid URL")]
+    InvalidUrl {
+        /// Which setting.
+        name: &'static str,
+    },
+    /// A URL uses plain HTTP on a host that is not loopback (SECURITY S8).
+    #[error("`{url}` must use https (plain http is allowed only for loopback hosts)")]
+    InsecureUrl {
+        /// Scheme, host and path of the refused URL (no query).
+        url: String,
+    },
+    /// A required setting is empty.
+    #[error("`{0}` must not be empty")]
+    Empty(&'static str),
+    /// The client authentication method needs a client secret and none was given.
+    #[error("this provider authenticates clients with a secret, and none was configured")]
+    MissingClientSecret,
+    /// A redirect URI is required by this flow and none was configured.
+    #[error("a redirect URI is required for the authorization code flow")]
+    MissingRedirectUri,
+    /// A JWT signing key is empty (SECURITY S23).
+    #[error("the JWT signing key is empty")]
+    EmptyKey,
+    /// A JWT lifetime exceeds the provider's cap (SECURITY S24).
+    #[error("JWT lifetime of {requested} s exceeds the cap of {cap} s")]
+    LifetimeOverCap {
+        /// Requested lifetime in seconds.
+        requested: u64,
+        /// The provider's cap in seconds.
+        cap: u64,
+    },
+    /// A PKCE verifier does not satisfy RFC 7636 §4.1.
+    #[error("PKCE verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")]
+    InvalidVerifier,
+    /// A path given to the API client points to another origin (SECURITY S19).
+    #[error("`{0}` is not on the configured API origin")]
+    ForeignOrigin(String),
+    /// A value cannot be used in an HTTP header.
+    #[error("`{0}` cannot be used in an HTTP header")]
+    InvalidHeader(&'static str),
+    /// Anything else, described.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Why an authorization callback was rejected (SECURITY S1, S4, S6, S7).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// The callback carries no `state`.
+    #[error("the callback has no `state` parameter")]
+    MissingState,
+    /// The callback's `state` differs from the one sent.
+    #[error("the callback's `state` does not match the pending authorization")]
+    StateMismatch,
+    /// The pending authorization was already completed once.
+    #[error("this authorization was already completed")]
+    AlreadyUsed,
+    /// The pending authorization is older than its allowed age.
+    #[error("the pending authorization has expired; start again")]
+    Expired,
+    /// The callback carries neither `code` nor `error`.
+    #[error("the callback has no `code` parameter")]
+    MissingCode,
+    /// A parameter appears more than once.
+    #[error("the callback repeats the `{0}` parameter")]
+    DuplicateParameter(String),
+    /// Both `code` and `error` are present.
+    #[error("the callback carries both `code` and `error`")]
+    CodeAndError,
+    /// The callback URL is not on the registered redirect URI (scheme, host, port or path).
+    #[error("the callback did not arrive on the registered redirect URI")]
+    RedirectMismatch,
+    /// The callback's `iss` differs from the provider's issuer (RFC 9207).
+    #[error("the callback's `iss` does not match the provider's issuer")]
+    IssuerMismatch,
+    /// The callback is not a URL or query string that can be parsed.
+    #[error("the callback is not a valid URL or query string")]
+    Malformed,
+    /// The provider reported an error (e.g. `access_denied`).
+    #[error("the provider refused the authorization: {0}")]
+    Provider(OAuthError),
+}
+
+/// An RFC 6749 error code (§4.1.2.1 and §5.2); unknown codes are kept as strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `access_denied`
+    AccessDenied,
+    /// `unsupported_response_type`
+    UnsupportedResponseType,
+    /// `server_error`
+    ServerError,
+    /// `temporarily_unavailable`
+    TemporarilyUnavailable,
+    /// Any other code, as sent.
+    Other(String),
+}
+
+impl ErrorCode {
+    /// Parses a wire code.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            "access_denied" => Self::AccessDenied,
+            "unsupported_response_type" => Self::UnsupportedResponseType,
+            "server_error" => Self::ServerError,
+            "temporarily_unavailable" => Self::TemporarilyUnavailable,
+            other => Self::Other(truncate(other, 64)),
+        }
+    }
+
+    /// The wire form of the code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OAuth error reported by the provider, from a token response body (RFC 6749 §5.2) or an
+/// authorization callback (§4.1.2.1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}{}", describe(.status, .description))]
+#[non_exhaustive]
+pub struct OAuthError {
+    /// HTTP status of the response (absent for callback errors).
+    pub status: Option<u16>,
+    /// The error code.
+    pub code: ErrorCode,
+    /// `error_description`, capped at [`EXCERPT_LIMIT`] bytes.
+    pub description: Option<String>,
+    /// `error_uri`, if given.
+    pub uri: Option<String>,
+}
+
+impl OAuthError {
+    /// Builds an error from wire fields, capping the description.
+    pub fn new(
+        status: Option<u16>,
+        code: &str,
+        description: Option<&str>,
+        uri: Option<&str>,
+    ) -> Self {
+        Self {
+            status,
+            code: ErrorCode::parse(code),
+            description: description.map(|d| truncate(d, EXCERPT_LIMIT)),
+            uri: uri.map(|u| truncate(u, EXCERPT_LIMIT)),
+        }
+    }
+}
+
+fn describe(status: &Option<u16>, description: &Option<String>) -> String {
+    let mut out = String::new();
+    if let Some(d) = description {
+        out.push_str(": ");
+        out.push_str(d);
+    }
+    if let Some(s) = status {
+        out.push_str(&format!(" (HTTP {s})"));
+    }
+    out
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// A bounded, lossy UTF-8 excerpt of a response body, whitespace collapsed.
+pub fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_LIMIT * 2)];
+    let text = String::from_utf8_lossy(head);
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = truncate(&collapsed, EXCERPT_LIMIT);
+    if body.len() > head.len() && !out.ends_with('…') {
+        out.push('…');
+    }
+    out
+}
+
+impl Error {
+    /// The OAuth error code, when the provider reported one.
+    pub fn oauth_code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::OAuth(e) => Some(&e.code),
+            Error::Callback(CallbackError::Provider(e)) => Some(&e.code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the failure came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::OAuth(e) => e.status,
+            Error::HttpStatus { status, .. } | Error::RateLimited { status, .. } => Some(*status),
+            Error::Unauthorized { .. } => Some(401),
+            Error::Forbidden { .. } => Some(403),
+            _ => None,
+        }
+    }
+
+    /// A decode error without echoing body content: serde_json's messages can quote values,
+    /// and a value in a token response may be a secret.
+    pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
+        let why = match err.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected shape",
+            serde_json::error::Category::Eof => "truncated JSON",
+        };
+        Error::Decode {
+            what,
+            detail: format!("{why} at line {} column {}", err.line(), err.column()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_bounded_and_collapsed() {
+        let body = format!("<html>\n  <body>{}</body></html>", "x".repeat(5000));
+        let e = excerpt(body.as_bytes());
+        assert!(e.len() <= EXCERPT_LIMIT + '…'.len_utf8());
+        assert!(e.starts_with("<html> <body>"));
+        assert!(e.ends_with('…'));
+    }
+
+    #[test]
+    fn unknown_codes_are_kept() {
+        assert_eq!(ErrorCode::parse("invalid_grant"), ErrorCode::InvalidGrant);
+        assert_eq!(
+            ErrorCode::parse("consent_required"),
+            ErrorCode::Other("consent_required".into())
+        );
+    }
+
+    #[test]
+    fn oauth_error_display() {
+        let e = OAuthError::new(Some(400), "invalid_grant", Some("code expired"), None);
+        assert_eq!(e.to_string(), "invalid_grant: code expired (HTTP 400)");
+    }
+}

@@ -1,0 +1,134 @@
+//! Token requests for each grant, built as values for any body encoding × client
+//! authentication.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::{Method, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::authorize::AuthorizedCode;
+use crate::client::OAuthClient;
+use crate::error::{ConfigError, Result};
+use crate::profile::{BodyEncoding, ClientAuth};
+use crate::request::HttpRequest;
+
+/// One body field: plain, or a secret exposed only when the body is written.
+enum Field<'a> {
+    Plain(&'a str),
+    Secret(&'a SecretString),
+}
+
+impl OAuthClient {
+    /// The authorization code exchange (RFC 6749 §4.1.3), with `code_verifier` when PKCE is on.
+    ///
+    /// Refuses a code obtained through another provider or client (SECURITY S7: mix-up).
+    pub fn exchange_code_request(&self, code: &AuthorizedCode) -> Result<HttpRequest> {
+        if code.provider != self.profile.name
+            || code.client_id != self.client_id
+            || code.token_url != self.profile.token_url.as_str()
+        {
+            return Err(ConfigError::Other(
+                "this authorization was started by another provider or client".into(),
+            )
+            .into());
+        }
+        let mut fields = vec![
+            ("grant_type", Field::Plain("authorization_code")),
+            ("code", Field::Secret(&code.code)),
+        ];
+        if let Some(uri) = &code.redirect_uri {
+            fields.push(("redirect_uri", Field::Plain(uri)));
+        }
+        if let Some(v) = &code.verifier {
+            fields.push(("code_verifier", Field::Secret(v.secret())));
+        }
+        self.token_request(self.profile.token_url.clone(), fields)
+    }
+
+    /// A refresh request (RFC 6749 §6), sent to the profile's refresh URL.
+    pub fn refresh_request(&self, refresh_token: &SecretString) -> Result<HttpRequest> {
+        let fields = vec![
+            ("grant_type", Field::Plain("refresh_token")),
+            ("refresh_token", Field::Secret(refresh_token)),
+        ];
+        self.token_request(self.profile.refresh_url().clone(), fields)
+    }
+
+    /// A client credentials request (RFC 6749 §4.4), optionally with scopes.
+    pub fn client_credentials_request(&self, scopes: &[&str]) -> Result<HttpRequest> {
+        let scope = scopes.join(&self.profile.scope_separator);
+        let mut fields = vec![("grant_type", Field::Plain("client_credentials"))];
+        if !scope.is_empty() {
+            fields.push(("scope", Field::Plain(&scope)));
+        }
+        self.token_request(self.profile.token_url.clone(), fields)
+    }
+
+    fn token_request<'a>(&'a self, url: Url, mut fields: Vec<(&'a str, Field<'a>)>) -> Result<HttpRequest> {
+        let mut req = HttpRequest::new(Method::POST, url)
+            .header(header::ACCEPT, "application/json")?;
+        // SECURITY S15: exactly one client authentication method per request.
+        match self.profile.client_auth {
+            ClientAuth::None => fields.push(("client_id", Field::Plain(&self.client_id))),
+            ClientAuth::SecretPost => {
+                let secret = self
+                    .client_secret
+                    .as_ref()
+                    .ok_or(ConfigError::MissingClientSecret)?;
+                fields.push(("client_id", Field::Plain(&self.client_id)));
+                fields.push(("client_secret", Field::Secret(secret)));
+            }
+            ClientAuth::SecretBasic => {
+                let secret = self
+                    .client_secret
+                    .as_ref()
+                    .ok_or(ConfigError::MissingClientSecret)?;
+                let basic = basic_credentials(&self.client_id, secret);
+                req = req.secret_header(header::AUTHORIZATION, "Basic ", &basic)?;
+            }
+        }
+        Ok(match self.profile.encoding {
+            BodyEncoding::Form => {
+                let pairs: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, f)| match f {
+                        Field::Plain(v) => (*k, *v),
+                        Field::Secret(s) => (*k, s.expose_secret()),
+                    })
+                    .collect();
+                req.form_body(&pairs)
+            }
+            BodyEncoding::Json => {
+                let mut map = Map::new();
+                for (k, f) in fields {
+                    let v = match f {
+                        Field::Plain(v) => v.to_owned(),
+                        Field::Secret(s) => s.expose_secret().to_owned(),
+                    };
+                    map.insert(k.to_owned(), Value::String(v));
+                }
+                req.json_body(&Value::Object(map))?
+            }
+        })
+    }
+}
+
+/// `base64(urlencode(id) ":" urlencode(secret))` per RFC 6749 §2.3.1 (SECURITY S14).
+pub fn basic_credentials(client_id: &str, secret: &SecretString) -> SecretString {
+    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let joined = format!("{}:{}", enc(client_id), enc(secret.expose_secret()));
+    SecretString::from(STANDARD.encode(joined))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s14_basic_auth_form_encodes_before_base64() {
+        let b = basic_credentials("my app", &SecretString::from("p:ss%+".to_owned()));
+        assert_eq!(b.expose_secret(), "bXkrYXBwOnAlM0FzcyUyNSUyQg==");
+    }
+}

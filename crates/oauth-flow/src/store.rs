@@ -1,0 +1,294 @@
+//! Where tokens live between runs: the [`TokenStore`] trait, [`MemoryStore`] and [`FileStore`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::token::Token;
+
+/// Names one grant: the provider, the client, and a user or account key chosen by the app, so
+/// one process can hold tokens for many users.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GrantKey {
+    provider: String,
+    client_id: String,
+    subject: String,
+}
+
+impl GrantKey {
+    /// A key for `subject`'s grant to `client_id` at `provider`.
+    pub fn new(
+        provider: impl Into<String>,
+        client_id: impl Into<String>,
+        subject: impl Into<String>,
+    ) -> Self {
+        Self {
+            provider: provider.into(),
+            client_id: client_id.into(),
+            subject: subject.into(),
+        }
+    }
+    /// The provider.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// The user or account key.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+}
+
+impl fmt::Display for GrantKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.provider, self.client_id, self.subject)
+    }
+}
+
+/// Persists tokens by grant key. Implement it over your database or secret manager; the core
+/// ships [`MemoryStore`] and [`FileStore`].
+///
+/// Implementations must not print tokens in `Debug` and should make `save` atomic: a failed
+/// save must leave the previous value readable.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    /// The token saved for `key`, if any.
+    async fn load(&self, key: &GrantKey) -> Result<Option<Token>>;
+    /// Saves `token` for `key`, replacing any previous one.
+    async fn save(&self, key: &GrantKey, token: &Token) -> Result<()>;
+    /// Forgets `key`'s token. Deleting a missing key is not an error.
+    async fn delete(&self, key: &GrantKey) -> Result<()>;
+}
+
+/// Tokens in memory, lost at exit.
+#[derive(Default)]
+pub struct MemoryStore {
+    tokens: Mutex<HashMap<GrantKey, Token>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<GrantKey, Token>> {
+        // A panic while holding this lock cannot leave the map half-updated (single inserts).
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("grants", &self.lock().len())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn load(&self, key: &GrantKey) -> Result<Option<Token>> {
+        Ok(self.lock().get(key).cloned())
+    }
+    async fn save(&self, key: &GrantKey, token: &Token) -> Result<()> {
+        self.lock().insert(key.clone(), token.clone());
+        Ok(())
+    }
+    async fn delete(&self, key: &GrantKey) -> Result<()> {
+        self.lock().remove(key);
+        Ok(())
+    }
+}
+
+/// One JSON file per grant in a directory, written atomically.
+///
+/// Each save writes a temporary file in the same directory (created with mode 0600 on Unix, no
+/// later chmod), fsyncs it, renames it over the old file and fsyncs the directory, so a crash or
+/// a full disk leaves either the old file or the new one, never a truncated one (SECURITY S26).
+/// The directory is created with mode 0700. A corrupt or unreadable file is a typed error, and
+/// is never overwritten silently by a load.
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileRecord {
+    version: u32,
+    key: GrantKey,
+    token: Token,
+}
+
+impl FileStore {
+    /// A store in `dir` (created on first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The file holding `key`'s token: a hash of the key, so no user-chosen text becomes a path.
+    pub fn path_for(&self, key: &GrantKey) -> PathBuf {
+        let digest = Sha256::digest(key.to_string().as_bytes());
+        let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{name}.json"))
+    }
+
+    async fn blocking<T, F>(&self, key: &GrantKey, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> std::result::Result<T, (&'static str, Option<Box<dyn std::error::Error + Send + Sync>>)>
+            + Send
+            + 'static,
+    {
+        let out = tokio::task::spawn_blocking(f).await.map_err(|e| Error::Store {
+            key: key.clone(),
+            message: "the store task failed".into(),
+            source: Some(Box::new(e)),
+        })?;
+        out.map_err(|(message, source)| Error::Store {
+            key: key.clone(),
+            message: message.into(),
+            source,
+        })
+    }
+}
+
+impl fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStore").field("dir", &self.dir).finish()
+    }
+}
+
+type BlockingResult<T> =
+    std::result::Result<T, (&'static str, Option<Box<dyn std::error::Error + Send + Sync>>)>;
+
+fn io(message: &'static str) -> impl FnOnce(std::io::Error) -> (&'static str, Option<Box<dyn std::error::Error + Send + Sync>>) {
+    move |e| (message, Some(Box::new(e)))
+}
+
+fn read_record(path: &Path, key: &GrantKey) -> BlockingResult<Option<Token>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("could not read the token file")(e)),
+    };
+    // Not the serde message: it could quote a token.
+    let record: FileRecord = serde_json::from_slice(&bytes)
+        .map_err(|_| ("the token file is corrupt (not a valid token record)", None))?;
+    if record.version != 1 {
+        return Err(("the token file has an unknown version", None));
+    }
+    if &record.key != key {
+        return Err(("the token file belongs to another grant", None));
+    }
+    Ok(Some(record.token))
+}
+
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> BlockingResult<()> {
+    create_private_dir(dir).map_err(io("could not create the token directory"))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = create_private_file(&tmp).map_err(io("could not create a temporary token file"))?;
+        file.write_all(bytes).map_err(io("could not write the token file"))?;
+        file.sync_all().map_err(io("could not flush the token file"))?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(io("could not replace the token file"))?;
+        sync_dir(dir).map_err(io("could not flush the token directory"))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[async_trait]
+impl TokenStore for FileStore {
+    async fn load(&self, key: &GrantKey) -> Result<Option<Token>> {
+        let path = self.path_for(key);
+        let k = key.clone();
+        self.blocking(key, move || read_record(&path, &k)).await
+    }
+
+    async fn save(&self, key: &GrantKey, token: &Token) -> Result<()> {
+        let record = FileRecord {
+            version: 1,
+            key: key.clone(),
+            token: token.clone(),
+        };
+        // The one place a stored token leaves its SecretString: Token's serialize_with.
+        let bytes = serde_json::to_vec_pretty(&record).map_err(|_| Error::Store {
+            key: key.clone(),
+            message: "could not encode the token".into(),
+            source: None,
+        })?;
+        let dir = self.dir.clone();
+        let path = self.path_for(key);
+        self.blocking(key, move || write_atomic(&dir, &path, &bytes)).await
+    }
+
+    async fn delete(&self, key: &GrantKey) -> Result<()> {
+        let path = self.path_for(key);
+        self.blocking(key, move || match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io("could not delete the token file")(e)),
+        })
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! The one place requests leave the process.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::request::{HttpRequest, HttpResponse, require_secure};
+
+/// Default cap on response bodies (SECURITY S10).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// Sends an [`HttpRequest`] and returns the whole (capped) response.
+///
+/// Implementations must not follow redirects and must refuse insecure URLs; the provided
+/// [`ReqwestTransport`] does both. Swap in your own to add a proxy, metrics or a test double.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Sends the request.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+/// The reqwest-based transport: rustls, redirects never followed, connect and total timeouts,
+/// capped bodies read in chunks, HTTPS required except for loopback hosts.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+/// Builder for [`ReqwestTransport`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ReqwestTransportBuilder {
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_body: usize,
+    user_agent: String,
+}
+
+impl ReqwestTransport {
+    /// A transport with the defaults: 10 s to connect, 30 s per request, 1 MiB bodies.
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// Starts a builder.
+    pub fn builder() -> ReqwestTransportBuilder {
+        ReqwestTransportBuilder {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body: DEFAULT_MAX_BODY,
+            user_agent: concat!("oauth-flow/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl ReqwestTransportBuilder {
+    /// Time allowed to establish a connection.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Time allowed for a whole request, body included.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+    /// Largest response body accepted, in bytes.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body = n;
+        self
+    }
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+    /// Builds the transport.
+    pub fn build(self) -> Result<ReqwestTransport> {
+        let client = reqwest::Client::builder()
+            // SECURITY S9: never follow redirects; a 3xx comes back as a response.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent)
+            .https_only(false) // checked per request: http is allowed on loopback only
+            .build()
+            .map_err(|e| Error::Transport {
+                message: format!("could not build the HTTP client: {}", plain(&e)),
+            })?;
+        Ok(ReqwestTransport {
+            client,
+            max_body: self.max_body,
+        })
+    }
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        // SECURITY S8: refuse before any connection is attempted.
+        require_secure(&request.url)?;
+        let mut resp = self
+            .client
+            .request(request.method, request.url)
+            .headers(request.headers)
+            .body(request.body)
+            .send()
+            .await
+            .map_err(map_err)?;
+        if resp.content_length().is_some_and(|n| n > self.max_body as u64) {
+            return Err(Error::BodyTooLarge {
+                limit: self.max_body,
+            });
+        }
+        let status = resp.status();
+        let headers = std::mem::take(resp.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(map_err)? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(Error::BodyTooLarge {
+                    limit: self.max_body,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn map_err(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Transport { message: plain(&e) }
+    }
+}
+
+/// reqwest's message without the URL (whose query may hold a secret) and its source chain.
+fn plain(e: &reqwest::Error) -> String {
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "could not read the response body"
+    } else if e.is_request() {
+        "could not send the request"
+    } else if e.is_builder() {
+        "invalid request"
+    } else {
+        "HTTP error"
+    };
+    let mut msg = kind.to_owned();
+    if let Some(url) = e.url() {
+        msg.push_str(" (");
+        msg.push_str(&crate::request::redacted_url(url));
+        msg.push(')');
+    }
+    msg
+}
