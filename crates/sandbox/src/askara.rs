@@ -24,7 +24,10 @@ const SUBJECT: &str = "camille.martin@example.fr";
 const USER_ID: &str = "usr_8f2b1c9d";
 const SCOPES: [(&str, &str); 2] = [
     ("profile", "Read your profile (name, e-mail, locale)"),
-    ("organization", "Read your organization (name, address, members)"),
+    (
+        "organization",
+        "Read your organization (name, address, members)",
+    ),
 ];
 
 /// Askara's routes, with their full paths.
@@ -58,9 +61,15 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
             let scope = params.get("scope").map(String::as_str).unwrap_or_default();
             let requested: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
             if requested.is_empty() {
-                return Err(("invalid_scope", "scope is required (profile organization)".to_owned()));
+                return Err((
+                    "invalid_scope",
+                    "scope is required (profile organization)".to_owned(),
+                ));
             }
-            if let Some(bad) = requested.iter().find(|s| !SCOPES.iter().any(|(k, _)| k == *s)) {
+            if let Some(bad) = requested
+                .iter()
+                .find(|s| !SCOPES.iter().any(|(k, _)| k == *s))
+            {
                 return Err(("invalid_scope", format!("unknown scope {bad}")));
             }
             let lines = SCOPES
@@ -69,7 +78,11 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                 .map(|(k, d)| ((*k).to_owned(), (*d).to_owned()))
                 .collect::<Vec<_>>();
             Ok(Extra {
-                scope: lines.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(" "),
+                scope: lines
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 scope_lines: lines,
                 code_challenge: consent::pkce(params, false)?,
             })
@@ -86,7 +99,9 @@ fn field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(OAuthError::invalid_request(format!("{name} must be a string"))),
+        Some(_) => Err(OAuthError::invalid_request(format!(
+            "{name} must be a string"
+        ))),
     }
 }
 
@@ -101,15 +116,21 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         ));
     }
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-        return Err(OAuthError::invalid_request("the body must be a JSON object"));
+        return Err(OAuthError::invalid_request(
+            "the body must be a JSON object",
+        ));
     };
     if headers.contains_key(header::AUTHORIZATION) {
         return Err(OAuthError::invalid_request(
             "send client_id and client_secret in the JSON body only",
         ));
     }
-    let (Some(client_id), Some(secret)) = (field(&body, "client_id")?, field(&body, "client_secret")?) else {
-        return Err(OAuthError::invalid_client("client_id and client_secret are required"));
+    let (Some(client_id), Some(secret)) =
+        (field(&body, "client_id")?, field(&body, "client_secret")?)
+    else {
+        return Err(OAuthError::invalid_client(
+            "client_id and client_secret are required",
+        ));
     };
     if !(ct_eq(client_id, &st.creds.askara.client_id)
         && ct_eq(secret, &st.creds.askara.client_secret))
@@ -180,7 +201,8 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         tokens.issue_access(&access, grant.clone(), exp);
         tokens.issue_refresh(&refresh, grant);
     }
-    let mut out = json!({ "token_type": "Bearer", "access_token": access, "refresh_token": refresh });
+    let mut out =
+        json!({ "token_type": "Bearer", "access_token": access, "refresh_token": refresh });
     if !st.omit_expires_in(P) {
         out["expires_in"] = json!(lifetime);
     }
@@ -209,7 +231,11 @@ fn authorize_api(st: &AppState, headers: &HeaderMap, scope: &str) -> Result<Gran
         ));
     };
     if let Err(e) = verify_hs256(token, &st.signing_key) {
-        return Err(api_error(StatusCode::UNAUTHORIZED, "invalid_token", &e.describe()));
+        return Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            &e.describe(),
+        ));
     }
     let grant = lock(&st.tokens)
         .check_access(P, token, st.now())

@@ -10,15 +10,22 @@ use crate::error::SandboxError;
 const EXCERPT: usize = 512;
 
 pub(crate) async fn decide(authorize_url: &str, decision: &str) -> Result<String, SandboxError> {
-    let page_url = Url::parse(authorize_url).map_err(|_| SandboxError::InvalidUrl(authorize_url.to_owned()))?;
+    let page_url = Url::parse(authorize_url)
+        .map_err(|_| SandboxError::InvalidUrl(authorize_url.to_owned()))?;
     let client = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
         .map_err(SandboxError::Http)?;
-    let resp = client.get(page_url.clone()).send().await.map_err(SandboxError::Http)?;
+    let resp = client
+        .get(page_url.clone())
+        .send()
+        .await
+        .map_err(SandboxError::Http)?;
     let status = resp.status();
     if status.is_redirection() {
-        return location(&resp).ok_or(SandboxError::NoRedirect { status: status.as_u16() });
+        return location(&resp).ok_or(SandboxError::NoRedirect {
+            status: status.as_u16(),
+        });
     }
     let html = resp.text().await.map_err(SandboxError::Http)?;
     let no_page = || SandboxError::NoConsentPage {
@@ -33,15 +40,21 @@ pub(crate) async fn decide(authorize_url: &str, decision: &str) -> Result<String
     let target = page_url
         .join(&action)
         .map_err(|_| SandboxError::InvalidUrl(action.clone()))?;
-    let body = serde_urlencoded::to_string(&fields).map_err(|_| SandboxError::InvalidUrl(action))?;
+    let body =
+        serde_urlencoded::to_string(&fields).map_err(|_| SandboxError::InvalidUrl(action))?;
     let resp = client
         .post(target)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
         .body(body)
         .send()
         .await
         .map_err(SandboxError::Http)?;
-    location(&resp).ok_or(SandboxError::NoRedirect { status: resp.status().as_u16() })
+    location(&resp).ok_or(SandboxError::NoRedirect {
+        status: resp.status().as_u16(),
+    })
 }
 
 fn location(resp: &reqwest::Response) -> Option<String> {
@@ -58,7 +71,9 @@ fn location(resp: &reqwest::Response) -> Option<String> {
 /// The first `<form>`'s `action` and its hidden inputs `(name, value)`.
 pub(crate) fn parse_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
     let start = html.find("<form")?;
-    let end = html[start..].find("</form>").map_or(html.len(), |e| start + e);
+    let end = html[start..]
+        .find("</form>")
+        .map_or(html.len(), |e| start + e);
     let form = &html[start..end];
     let open_end = form.find('>')?;
     let action = attr(&form[..open_end], "action").unwrap_or_default();
@@ -67,10 +82,10 @@ pub(crate) fn parse_form(html: &str) -> Option<(String, Vec<(String, String)>)> 
     while let Some(i) = rest.find("<input") {
         let tag_end = rest[i..].find('>').map_or(rest.len(), |e| i + e);
         let tag = &rest[i..tag_end];
-        if attr(tag, "type").as_deref() == Some("hidden") {
-            if let Some(name) = attr(tag, "name") {
-                fields.push((name, attr(tag, "value").unwrap_or_default()));
-            }
+        if attr(tag, "type").as_deref() == Some("hidden")
+            && let Some(name) = attr(tag, "name")
+        {
+            fields.push((name, attr(tag, "value").unwrap_or_default()));
         }
         rest = &rest[tag_end..];
     }

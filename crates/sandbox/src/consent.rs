@@ -45,7 +45,6 @@ pub(crate) struct AuthCode {
     pub(crate) redirect_uri: String,
     pub(crate) scope: String,
     pub(crate) code_challenge: Option<String>,
-    pub(crate) subject: String,
     pub(crate) expires_at: i64,
 }
 
@@ -90,14 +89,20 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
     (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
             (
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
             ),
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
         ],
         page,
     )
@@ -144,7 +149,10 @@ fn found(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(v) => (
             StatusCode::FOUND,
-            [(header::LOCATION, v), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            [
+                (header::LOCATION, v),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
         )
             .into_response(),
         Err(_) => (StatusCode::BAD_REQUEST, "invalid redirect").into_response(),
@@ -217,7 +225,11 @@ pub(crate) struct ConsentForm {
 }
 
 /// `POST {prefix}/_sandbox/consent`.
-pub(crate) async fn submit(provider: Provider, State(st): State<AppState>, body: axum::body::Bytes) -> Response {
+pub(crate) async fn submit(
+    provider: Provider,
+    State(st): State<AppState>,
+    body: axum::body::Bytes,
+) -> Response {
     let Ok(form) = serde_urlencoded::from_bytes::<ConsentForm>(&body) else {
         return error_page(provider, "The consent form was malformed.");
     };
@@ -230,7 +242,10 @@ pub(crate) async fn submit(provider: Provider, State(st): State<AppState>, body:
         }
     };
     let Some(p) = pending else {
-        return error_page(provider, "This consent request is unknown, already answered or expired.");
+        return error_page(
+            provider,
+            "This consent request is unknown, already answered or expired.",
+        );
     };
     match form.decision.as_str() {
         "approve" => {
@@ -241,7 +256,6 @@ pub(crate) async fn submit(provider: Provider, State(st): State<AppState>, body:
                 redirect_uri: p.redirect_uri.clone(),
                 scope: p.scope.clone(),
                 code_challenge: p.code_challenge.clone(),
-                subject: p.subject.clone(),
                 expires_at: now + CODE_LIFETIME,
             };
             lock(&st.consent).codes.insert(code.clone(), auth);
@@ -288,7 +302,9 @@ pub(crate) fn redeem(
         taken
     };
     let Some(auth) = taken else {
-        return Err(OAuthError::invalid_grant("the authorization code is invalid"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is invalid",
+        ));
     };
     if auth.provider != provider || !ct_eq(&auth.client_id, client_id) {
         return Err(OAuthError::invalid_grant(
@@ -374,22 +390,26 @@ pub(crate) fn authorize(
     let mut params = HashMap::new();
     let mut repeated = None;
     for (k, v) in pairs {
-        if params.contains_key(&k) {
-            repeated = Some(k);
-        } else {
-            params.insert(k, v);
+        match params.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => repeated = Some(e.key().clone()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
         }
     }
-    if let Some(k) = repeated.as_deref() {
-        if k == "client_id" || k == "redirect_uri" {
-            return error_page(provider, &format!("The parameter {k} is repeated."));
-        }
+    if let Some(k) = repeated.as_deref()
+        && (k == "client_id" || k == "redirect_uri")
+    {
+        return error_page(provider, &format!("The parameter {k} is repeated."));
     }
     let Some(client_id) = params.get("client_id").filter(|c| !c.is_empty()) else {
         return error_page(provider, "The request has no client_id.");
     };
     let Some(client) = lookup(client_id) else {
-        return error_page(provider, "Unknown client_id: this application is not registered.");
+        return error_page(
+            provider,
+            "Unknown client_id: this application is not registered.",
+        );
     };
     let Some(redirect_uri) = params.get("redirect_uri").filter(|r| !r.is_empty()) else {
         return error_page(provider, "The request has no redirect_uri.");
@@ -408,7 +428,12 @@ pub(crate) fn authorize(
     match params.get("response_type").map(String::as_str) {
         Some("code") => {}
         None => return fail("invalid_request", "response_type is required"),
-        Some(_) => return fail("unsupported_response_type", "only response_type=code is supported"),
+        Some(_) => {
+            return fail(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            );
+        }
     }
     let extra = match extra(&params) {
         Ok(x) => x,
@@ -431,7 +456,10 @@ pub(crate) fn authorize(
 }
 
 /// PKCE parameters: S256 only. `required` makes a missing challenge an error.
-pub(crate) fn pkce(params: &HashMap<String, String>, required: bool) -> Result<Option<String>, RedirectErr> {
+pub(crate) fn pkce(
+    params: &HashMap<String, String>,
+    required: bool,
+) -> Result<Option<String>, RedirectErr> {
     let challenge = params.get("code_challenge").filter(|c| !c.is_empty());
     let method = params.get("code_challenge_method").map(String::as_str);
     match (challenge, method) {
@@ -466,12 +494,18 @@ mod tests {
             with_query("http://127.0.0.1/cb", &[("code", "a b"), ("state", "x&y")]),
             "http://127.0.0.1/cb?code=a+b&state=x%26y"
         );
-        assert_eq!(with_query("https://e.x/cb?t=1", &[("code", "c")]), "https://e.x/cb?t=1&code=c");
+        assert_eq!(
+            with_query("https://e.x/cb?t=1", &[("code", "c")]),
+            "https://e.x/cb?t=1&code=c"
+        );
     }
 
     #[test]
     fn escapes() {
-        assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(
+            esc("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
     }
 
     #[test]

@@ -225,10 +225,16 @@ fn respond(fault: Fault) -> Response {
             )
                 .into_response()
         }
-        Fault::Oversized(bytes) => {
-            (StatusCode::OK, [(header::CONTENT_TYPE, json)], oversized(bytes)).into_response()
-        }
-        Fault::Redirect { status: code, location } => {
+        Fault::Oversized(bytes) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, json)],
+            oversized(bytes),
+        )
+            .into_response(),
+        Fault::Redirect {
+            status: code,
+            location,
+        } => {
             let mut resp = Response::new(Body::empty());
             *resp.status_mut() = status(code);
             if let Ok(v) = HeaderValue::from_str(&location) {
@@ -236,7 +242,10 @@ fn respond(fault: Fault) -> Response {
             }
             resp
         }
-        Fault::RetryAfter { status: code, value } => {
+        Fault::RetryAfter {
+            status: code,
+            value,
+        } => {
             let code = status(code);
             let mut resp = (code, [(header::CONTENT_TYPE, json)], json_error(code)).into_response();
             if let Ok(v) = HeaderValue::from_str(&value) {

@@ -43,7 +43,10 @@ pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
         ipad[i] ^= k[i];
         opad[i] ^= k[i];
     }
-    let inner = Sha256::new().chain_update(ipad).chain_update(msg).finalize();
+    let inner = Sha256::new()
+        .chain_update(ipad)
+        .chain_update(msg)
+        .finalize();
     Sha256::new()
         .chain_update(opad)
         .chain_update(inner)
@@ -60,8 +63,11 @@ pub(crate) fn sign_hs256(claims: &Value, key: &[u8]) -> String {
     format!("{input}.{sig}")
 }
 
-/// Splits and decodes a JWT without verifying it: `(header, claims, signing input, signature)`.
-pub(crate) fn decode_unverified(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), JwtError> {
+/// A decoded JWT header and claims.
+pub(crate) type HeaderClaims = (Map<String, Value>, Map<String, Value>);
+
+/// Splits and decodes a JWT without verifying it.
+pub(crate) fn decode_unverified(token: &str) -> Result<HeaderClaims, JwtError> {
     let (h, c, _, _) = split(token)?;
     Ok((h, c))
 }
@@ -74,7 +80,9 @@ fn split(token: &str) -> Result<Parts<'_>, JwtError> {
         return Err(JwtError::Malformed);
     };
     let obj = |seg: &str| -> Result<Map<String, Value>, JwtError> {
-        let bytes = URL_SAFE_NO_PAD.decode(seg).map_err(|_| JwtError::Malformed)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(seg)
+            .map_err(|_| JwtError::Malformed)?;
         match serde_json::from_slice(&bytes) {
             Ok(Value::Object(m)) => Ok(m),
             _ => Err(JwtError::Malformed),
@@ -130,7 +138,10 @@ mod tests {
         // RFC 4231 test case 6: 131-byte key.
         let key = [0xaau8; 131];
         assert_eq!(
-            hex(&hmac_sha256(&key, b"Test Using Larger Than Block-Size Key - Hash Key First")),
+            hex(&hmac_sha256(
+                &key,
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
     }
@@ -138,13 +149,21 @@ mod tests {
     #[test]
     fn sign_verify_roundtrip_and_alg_pinning() {
         let t = sign_hs256(&serde_json::json!({"sub":"k"}), b"secret");
-        assert_eq!(verify_hs256(&t, b"secret").ok().and_then(|c| c.get("sub").cloned()), Some("k".into()));
+        assert_eq!(
+            verify_hs256(&t, b"secret")
+                .ok()
+                .and_then(|c| c.get("sub").cloned()),
+            Some("k".into())
+        );
         assert_eq!(verify_hs256(&t, b"other"), Err(JwtError::Signature));
         let none = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
             URL_SAFE_NO_PAD.encode(br#"{"sub":"k"}"#)
         );
-        assert_eq!(verify_hs256(&none, b"secret"), Err(JwtError::Algorithm("none".into())));
+        assert_eq!(
+            verify_hs256(&none, b"secret"),
+            Err(JwtError::Algorithm("none".into()))
+        );
     }
 }

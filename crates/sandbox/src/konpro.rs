@@ -60,7 +60,11 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
     )
 }
 
-fn check_public_client(st: &AppState, headers: &HeaderMap, form: &std::collections::HashMap<String, String>) -> Result<String, OAuthError> {
+fn check_public_client(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<String, OAuthError> {
     if headers.contains_key(header::AUTHORIZATION) || form.contains_key("client_secret") {
         return Err(OAuthError::invalid_client(
             "KonPro clients are public: send client_id only, no client_secret or Authorization",
@@ -88,7 +92,9 @@ fn token_body(st: &AppState, access: &str, refresh: Option<&str>) -> Value {
 
 fn issue_access(st: &AppState, grant: Grant) -> String {
     let access = random_token("kp_at_");
-    let exp = st.now().saturating_add(i64::try_from(st.lifetime(P)).unwrap_or(i64::MAX));
+    let exp = st
+        .now()
+        .saturating_add(i64::try_from(st.lifetime(P)).unwrap_or(i64::MAX));
     lock(&st.tokens).issue_access(&access, grant, exp);
     access
 }
@@ -135,7 +141,10 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
     let refresh = random_token("kp_rt_");
     lock(&st.tokens).issue_refresh(&refresh, grant.clone());
     let access = issue_access(st, grant);
-    Ok(no_store_json(StatusCode::OK, &token_body(st, &access, Some(&refresh))))
+    Ok(no_store_json(
+        StatusCode::OK,
+        &token_body(st, &access, Some(&refresh)),
+    ))
 }
 
 async fn refresh(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -166,7 +175,10 @@ fn refresh_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Resp
         ));
     }
     let access = issue_access(st, grant);
-    Ok(no_store_json(StatusCode::OK, &token_body(st, &access, None)))
+    Ok(no_store_json(
+        StatusCode::OK,
+        &token_body(st, &access, None),
+    ))
 }
 
 fn unauthorized(token_sent: bool, message: &str) -> Response {

@@ -107,14 +107,23 @@ impl KustomerData {
             });
             let id = d.new_id();
             if let Value::Object(attrs) = attrs {
-                d.customers.push(Record { id, attrs, customer: None });
+                d.customers.push(Record {
+                    id,
+                    attrs,
+                    customer: None,
+                });
             }
         }
         let owners: Vec<(String, usize)> = d
             .customers
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.id.clone(), if i == 0 { 12 } else { usize::from(i % 2 == 0) }))
+            .map(|(i, c)| {
+                (
+                    c.id.clone(),
+                    if i == 0 { 12 } else { usize::from(i % 2 == 0) },
+                )
+            })
             .collect();
         let mut n = 0usize;
         for (cust, count) in owners {
@@ -135,7 +144,11 @@ impl KustomerData {
                 });
                 let id = d.new_id();
                 if let Value::Object(attrs) = attrs {
-                    d.conversations.push(Record { id, attrs, customer: Some(cust.clone()) });
+                    d.conversations.push(Record {
+                        id,
+                        attrs,
+                        customer: Some(cust.clone()),
+                    });
                 }
                 n += 1;
             }
@@ -171,37 +184,59 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/kustomer/v1/apps/available", post(create_app))
         .route("/kustomer/v1/apps/available/{app}/secret", post(app_secret))
-        .route("/kustomer/v1/apps/available/{app}/secret/", post(app_secret))
+        .route(
+            "/kustomer/v1/apps/available/{app}/secret/",
+            post(app_secret),
+        )
         .route("/kustomer/oauth/authorize", get(authorize))
         .route(
             "/kustomer/_sandbox/consent",
             post(|s, b| consent::submit(P, s, b)),
         )
         .route("/kustomer/oauth/token", post(token))
-        .route("/kustomer/v1/customers", get(list_customers).post(create_customer))
+        .route(
+            "/kustomer/v1/customers",
+            get(list_customers).post(create_customer),
+        )
         .route("/kustomer/v1/customers/search", post(search_customers))
-        .route("/kustomer/v1/customers/{id}", get(get_customer).put(update_customer))
-        .route("/kustomer/v1/customers/{id}/conversations", get(customer_conversations))
+        .route(
+            "/kustomer/v1/customers/{id}",
+            get(get_customer).put(update_customer),
+        )
+        .route(
+            "/kustomer/v1/customers/{id}/conversations",
+            get(customer_conversations),
+        )
         .route("/kustomer/v1/conversations", post(create_conversation))
         .route("/kustomer/v1/conversations/{id}", get(get_conversation))
 }
 
 /// `POST /kustomer/_sandbox/apps/{name}/install` (a control route, not counted).
-pub(crate) async fn install_route(State(st): State<AppState>, Path(name): Path<String>) -> Response {
+pub(crate) async fn install_route(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Response {
     match lock(&st.kustomer).install(&name) {
         Some(n) => json_response(StatusCode::OK, &json!({ "name": n, "installed": true })),
-        None => api_error(StatusCode::NOT_FOUND, "Not Found", &format!("no app named {name}")),
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("no app named {name}"),
+        ),
     }
 }
 
 /// A JSON:API error document.
 fn api_error(status: StatusCode, title: &str, detail: &str) -> Response {
-    json_response(status, &json!({ "errors": [{
-        "status": status.as_u16().to_string(),
-        "code": title.to_lowercase().replace(' ', "_"),
-        "title": title,
-        "detail": detail,
-    }]}))
+    json_response(
+        status,
+        &json!({ "errors": [{
+            "status": status.as_u16().to_string(),
+            "code": title.to_lowercase().replace(' ', "_"),
+            "title": title,
+            "detail": detail,
+        }]}),
+    )
 }
 
 fn bad_request(detail: &str) -> Response {
@@ -226,7 +261,10 @@ enum Caller {
 
 fn caller(st: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
     let Some(token) = bearer(headers) else {
-        return Err(unauthorized(false, "Authorization: Bearer <API key or access token> is required"));
+        return Err(unauthorized(
+            false,
+            "Authorization: Bearer <API key or access token> is required",
+        ));
     };
     if ct_eq(token, &st.creds.kustomer.api_key) {
         return Ok(Caller::ApiKey);
@@ -311,7 +349,11 @@ async fn create_app(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
         Ok(b) => b,
         Err(r) => return r,
     };
-    let text = |k: &str| body.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let Some(app) = text("app") else {
         return bad_request("app is required");
     };
@@ -330,7 +372,11 @@ async fn create_app(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
     let redirect_uris = match body.get("redirectUris") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => {
-            let uris: Vec<String> = a.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            let uris: Vec<String> = a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
             if uris.len() != a.len() || uris.iter().any(|u| url::Url::parse(u).is_err()) {
                 return bad_request("redirectUris must be absolute URLs");
             }
@@ -376,11 +422,20 @@ async fn create_app(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
     };
     match data.apps.get(&name) {
         Some(a) => json_response(status, &app_json(a, &org, false)),
-        None => api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "app vanished"),
+        None => api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "app vanished",
+        ),
     }
 }
 
-async fn app_secret(State(st): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn app_secret(
+    State(st): State<AppState>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = require_api_key(&st, &headers) {
         return r;
     }
@@ -406,7 +461,8 @@ fn valid_role_scope(s: &str) -> bool {
     s == "offline_access"
         || (s.starts_with("org.")
             && s.len() > 4
-            && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'_'))
+            && s.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'_'))
 }
 
 async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
@@ -416,7 +472,10 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
         .map(|a| {
             (
                 a.client_id.clone(),
-                ClientInfo { name: a.title.clone(), redirect_uris: a.redirect_uris.clone() },
+                ClientInfo {
+                    name: a.title.clone(),
+                    redirect_uris: a.redirect_uris.clone(),
+                },
             )
         })
         .collect();
@@ -431,7 +490,10 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
             let scope = params.get("scope").map(String::as_str).unwrap_or_default();
             let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
             if scopes.is_empty() {
-                return Err(("invalid_scope", "scope is required (roles + offline_access)".to_owned()));
+                return Err((
+                    "invalid_scope",
+                    "scope is required (roles + offline_access)".to_owned(),
+                ));
             }
             if let Some(bad) = scopes.iter().find(|s| !valid_role_scope(s)) {
                 return Err(("invalid_scope", format!("unknown scope {bad}")));
@@ -476,7 +538,9 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
     {
         let data = lock(&st.kustomer);
-        let app = data.app_by_client(client_id).ok_or_else(invalid_client_400)?;
+        let app = data
+            .app_by_client(client_id)
+            .ok_or_else(invalid_client_400)?;
         if !app.installed {
             return Err(invalid_client_400());
         }
@@ -538,9 +602,13 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         }
     };
     let lifetime = st.lifetime(P);
-    let exp = st.now().saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX));
+    let exp = st
+        .now()
+        .saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX));
     let access = random_token("kus_at_");
-    let refresh = grant.has_scope("offline_access").then(|| random_token("kus_rt_"));
+    let refresh = grant
+        .has_scope("offline_access")
+        .then(|| random_token("kus_rt_"));
     let scope = grant.scope.clone();
     {
         let mut tokens = lock(&st.tokens);
@@ -568,7 +636,12 @@ fn customer_json(c: &Record, data: &KustomerData) -> Value {
         .iter()
         .filter(|v| v.customer.as_deref() == Some(&c.id))
         .collect();
-    let count = |s: &str| convs.iter().filter(|v| v.attrs.get("status").and_then(Value::as_str) == Some(s)).count();
+    let count = |s: &str| {
+        convs
+            .iter()
+            .filter(|v| v.attrs.get("status").and_then(Value::as_str) == Some(s))
+            .count()
+    };
     attrs.insert(
         "conversationCounts".to_owned(),
         json!({ "all": convs.len(), "open": count("open"), "done": count("done"), "snoozed": count("snoozed") }),
@@ -601,14 +674,18 @@ fn conversation_json(v: &Record, org: &str) -> Value {
 
 /// `page` (≥ 1, default 1) and `pageSize` (1–100, default 10).
 fn paging(q: Option<&str>) -> Result<(usize, usize), Response> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(q.unwrap_or_default()).map_err(|_| bad_request("malformed query"))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or_default())
+        .map_err(|_| bad_request("malformed query"))?;
     let mut page = 1usize;
     let mut size = 10usize;
     for (k, v) in pairs {
         match k.as_str() {
             "page" => {
-                page = v.parse().ok().filter(|p| *p >= 1).ok_or_else(|| bad_request("page must be an integer ≥ 1"))?;
+                page = v
+                    .parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| bad_request("page must be an integer ≥ 1"))?;
             }
             "pageSize" => {
                 size = v
@@ -626,7 +703,11 @@ fn paging(q: Option<&str>) -> Result<(usize, usize), Response> {
 fn paginate(items: Vec<Value>, page: usize, size: usize, path: &str) -> Value {
     let total = items.len();
     let pages = total.div_ceil(size).max(1);
-    let data: Vec<Value> = items.into_iter().skip((page - 1).saturating_mul(size)).take(size).collect();
+    let data: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .collect();
     let link = |p: usize| json!(format!("{path}?page={p}&pageSize={size}"));
     json!({
         "data": data,
@@ -641,7 +722,11 @@ fn paginate(items: Vec<Value>, page: usize, size: usize, path: &str) -> Value {
     })
 }
 
-async fn list_customers(State(st): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+async fn list_customers(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     if let Err(r) = require_scope(&st, &headers, CUSTOMER_SCOPE) {
         return r;
     }
@@ -650,18 +735,33 @@ async fn list_customers(State(st): State<AppState>, headers: HeaderMap, RawQuery
         Err(r) => return r,
     };
     let data = lock(&st.kustomer);
-    let items = data.customers.iter().map(|c| customer_json(c, &data)).collect();
-    json_response(StatusCode::OK, &paginate(items, page, size, "/v1/customers"))
+    let items = data
+        .customers
+        .iter()
+        .map(|c| customer_json(c, &data))
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &paginate(items, page, size, "/v1/customers"),
+    )
 }
 
-async fn get_customer(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_customer(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = require_scope(&st, &headers, CUSTOMER_SCOPE) {
         return r;
     }
     let data = lock(&st.kustomer);
     match data.customers.iter().find(|c| c.id == id) {
         Some(c) => json_response(StatusCode::OK, &json!({ "data": customer_json(c, &data) })),
-        None => api_error(StatusCode::NOT_FOUND, "Not Found", &format!("no customer {id}")),
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("no customer {id}"),
+        ),
     }
 }
 
@@ -669,10 +769,14 @@ async fn get_customer(State(st): State<AppState>, headers: HeaderMap, Path(id): 
 fn attributes(body: &[u8], kind: &str) -> Result<Map<String, Value>, Response> {
     let mut obj = json_object(body)?;
     if let Some(Value::Object(mut data)) = obj.remove("data") {
-        if let Some(t) = data.get("type").and_then(Value::as_str) {
-            if t != kind {
-                return Err(api_error(StatusCode::CONFLICT, "Conflict", &format!("type must be {kind}")));
-            }
+        if let Some(t) = data.get("type").and_then(Value::as_str)
+            && t != kind
+        {
+            return Err(api_error(
+                StatusCode::CONFLICT,
+                "Conflict",
+                &format!("type must be {kind}"),
+            ));
         }
         let mut attrs = match data.remove("attributes") {
             Some(Value::Object(a)) => a,
@@ -694,14 +798,21 @@ fn attributes(body: &[u8], kind: &str) -> Result<Map<String, Value>, Response> {
 fn check_customer_attrs(attrs: &Map<String, Value>) -> Result<(), Response> {
     for (k, v) in attrs {
         let ok = match k.as_str() {
-            "name" | "displayName" | "externalId" | "locale" | "timeZone" => v.is_string() || v.is_null(),
+            "name" | "displayName" | "externalId" | "locale" | "timeZone" => {
+                v.is_string() || v.is_null()
+            }
             "tags" => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
             "emails" => v.as_array().is_some_and(|a| {
-                a.iter().all(|e| e.get("email").and_then(Value::as_str).is_some_and(|s| s.contains('@')))
+                a.iter().all(|e| {
+                    e.get("email")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| s.contains('@'))
+                })
             }),
-            "phones" => v
-                .as_array()
-                .is_some_and(|a| a.iter().all(|e| e.get("phone").and_then(Value::as_str).is_some())),
+            "phones" => v.as_array().is_some_and(|a| {
+                a.iter()
+                    .all(|e| e.get("phone").and_then(Value::as_str).is_some())
+            }),
             _ => return Err(bad_request(&format!("unknown customer attribute {k}"))),
         };
         if !ok {
@@ -715,15 +826,16 @@ async fn create_customer(State(st): State<AppState>, headers: HeaderMap, body: B
     if let Err(r) = require_scope(&st, &headers, CUSTOMER_SCOPE) {
         return r;
     }
-    let mut attrs = match attributes(&body, "customer").and_then(|a| check_customer_attrs(&a).map(|()| a)) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let mut attrs =
+        match attributes(&body, "customer").and_then(|a| check_customer_attrs(&a).map(|()| a)) {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
     let now = rfc3339(st.now());
-    if !attrs.contains_key("displayName") {
-        if let Some(n) = attrs.get("name").cloned() {
-            attrs.insert("displayName".to_owned(), n);
-        }
+    if !attrs.contains_key("displayName")
+        && let Some(n) = attrs.get("name").cloned()
+    {
+        attrs.insert("displayName".to_owned(), n);
     }
     for k in ["emails", "phones", "tags"] {
         attrs.entry(k).or_insert_with(|| json!([]));
@@ -733,24 +845,38 @@ async fn create_customer(State(st): State<AppState>, headers: HeaderMap, body: B
     }
     let mut data = lock(&st.kustomer);
     let id = data.new_id();
-    let rec = Record { id, attrs, customer: None };
+    let rec = Record {
+        id,
+        attrs,
+        customer: None,
+    };
     let out = customer_json(&rec, &data);
     data.customers.push(rec);
     json_response(StatusCode::CREATED, &json!({ "data": out }))
 }
 
-async fn update_customer(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn update_customer(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(r) = require_scope(&st, &headers, CUSTOMER_SCOPE) {
         return r;
     }
-    let attrs = match attributes(&body, "customer").and_then(|a| check_customer_attrs(&a).map(|()| a)) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let attrs =
+        match attributes(&body, "customer").and_then(|a| check_customer_attrs(&a).map(|()| a)) {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
     let now = rfc3339(st.now());
     let mut data = lock(&st.kustomer);
     let Some(pos) = data.customers.iter().position(|c| c.id == id) else {
-        return api_error(StatusCode::NOT_FOUND, "Not Found", &format!("no customer {id}"));
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("no customer {id}"),
+        );
     };
     let rec = &mut data.customers[pos];
     for (k, v) in attrs {
@@ -759,7 +885,10 @@ async fn update_customer(State(st): State<AppState>, headers: HeaderMap, Path(id
     rec.attrs.insert("updatedAt".to_owned(), json!(now));
     rec.attrs.insert("modifiedAt".to_owned(), json!(now));
     let rec = rec.clone();
-    json_response(StatusCode::OK, &json!({ "data": customer_json(&rec, &data) }))
+    json_response(
+        StatusCode::OK,
+        &json!({ "data": customer_json(&rec, &data) }),
+    )
 }
 
 /// One search criterion: `{"customer_name": {"contains": "ann"}}`.
@@ -768,22 +897,56 @@ fn matches(c: &Record, crit: &Value) -> Result<bool, String> {
         return Err("each criterion must be {field: {operator: value}}".to_owned());
     };
     let values: Vec<String> = match field.as_str() {
-        "customer_name" => c.attrs.get("name").and_then(Value::as_str).map(str::to_owned).into_iter().collect(),
+        "customer_name" => c
+            .attrs
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
         "customer_email" => c
             .attrs
             .get("emails")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|e| e.get("email").and_then(Value::as_str)).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.get("email").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
-        "customer_external_id" => c.attrs.get("externalId").and_then(Value::as_str).map(str::to_owned).into_iter().collect(),
-        "customer_locale" => c.attrs.get("locale").and_then(Value::as_str).map(str::to_owned).into_iter().collect(),
+        "customer_external_id" => c
+            .attrs
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
+        "customer_locale" => c
+            .attrs
+            .get("locale")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
         "customer_tags" => c
             .attrs
             .get("tags")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
-        "customer_created_at" => c.attrs.get("createdAt").and_then(Value::as_str).map(str::to_owned).into_iter().collect(),
+        "customer_created_at" => c
+            .attrs
+            .get("createdAt")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
         other => return Err(format!("unsupported search field {other}")),
     };
     let Some((op, arg)) = cond.as_object().and_then(|o| o.iter().next()) else {
@@ -806,7 +969,12 @@ fn matches(c: &Record, crit: &Value) -> Result<bool, String> {
     })
 }
 
-async fn search_customers(State(st): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes) -> Response {
+async fn search_customers(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
     if let Err(r) = require_scope(&st, &headers, CUSTOMER_SCOPE) {
         return r;
     }
@@ -853,7 +1021,10 @@ async fn search_customers(State(st): State<AppState>, headers: HeaderMap, RawQue
             hits.push(customer_json(c, &data));
         }
     }
-    json_response(StatusCode::OK, &paginate(hits, page, size, "/v1/customers/search"))
+    json_response(
+        StatusCode::OK,
+        &paginate(hits, page, size, "/v1/customers/search"),
+    )
 }
 
 async fn customer_conversations(
@@ -871,7 +1042,11 @@ async fn customer_conversations(
     };
     let data = lock(&st.kustomer);
     if !data.customers.iter().any(|c| c.id == id) {
-        return api_error(StatusCode::NOT_FOUND, "Not Found", &format!("no customer {id}"));
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("no customer {id}"),
+        );
     }
     let items = data
         .conversations
@@ -881,22 +1056,42 @@ async fn customer_conversations(
         .collect();
     json_response(
         StatusCode::OK,
-        &paginate(items, page, size, &format!("/v1/customers/{id}/conversations")),
+        &paginate(
+            items,
+            page,
+            size,
+            &format!("/v1/customers/{id}/conversations"),
+        ),
     )
 }
 
-async fn get_conversation(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_conversation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = require_scope(&st, &headers, CONVERSATION_SCOPE) {
         return r;
     }
     let data = lock(&st.kustomer);
     match data.conversations.iter().find(|v| v.id == id) {
-        Some(v) => json_response(StatusCode::OK, &json!({ "data": conversation_json(v, &data.org_id) })),
-        None => api_error(StatusCode::NOT_FOUND, "Not Found", &format!("no conversation {id}")),
+        Some(v) => json_response(
+            StatusCode::OK,
+            &json!({ "data": conversation_json(v, &data.org_id) }),
+        ),
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("no conversation {id}"),
+        ),
     }
 }
 
-async fn create_conversation(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_conversation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = require_scope(&st, &headers, CONVERSATION_SCOPE) {
         return r;
     }
@@ -904,7 +1099,10 @@ async fn create_conversation(State(st): State<AppState>, headers: HeaderMap, bod
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(customer) = attrs.remove("customer").and_then(|v| v.as_str().map(str::to_owned)) else {
+    let Some(customer) = attrs
+        .remove("customer")
+        .and_then(|v| v.as_str().map(str::to_owned))
+    else {
         return bad_request("customer (id) is required");
     };
     for (k, v) in &attrs {
@@ -939,7 +1137,11 @@ async fn create_conversation(State(st): State<AppState>, headers: HeaderMap, bod
         return bad_request(&format!("no customer {customer}"));
     }
     let id = data.new_id();
-    let rec = Record { id, attrs, customer: Some(customer) };
+    let rec = Record {
+        id,
+        attrs,
+        customer: Some(customer),
+    };
     let out = conversation_json(&rec, &data.org_id);
     data.conversations.push(rec);
     json_response(StatusCode::CREATED, &json!({ "data": out }))

@@ -21,6 +21,9 @@
 //! # Ok(()) }
 //! ```
 
+// Handlers return `Result<_, Response>` (the axum idiom): the error *is* the HTTP answer.
+#![allow(clippy::result_large_err)]
+
 mod askara;
 mod browser;
 mod clock;

@@ -1,4 +1,5 @@
 //! `cargo run -p sandbox [-- --port N]`: serve every provider on 127.0.0.1 until Ctrl-C.
+//! `-- --print-konvert-schema` prints Konvert's GraphQL SDL and exits.
 
 use std::process::ExitCode;
 
@@ -11,8 +12,15 @@ fn port_from_args() -> Result<u16, String> {
         let value = match a.as_str() {
             "--port" | "-p" => args.next().ok_or("--port needs a value")?,
             s if s.starts_with("--port=") => s.trim_start_matches("--port=").to_owned(),
+            "--print-konvert-schema" => {
+                println!("{}", sandbox::konvert::schema_sdl());
+                std::process::exit(0);
+            }
             "--help" | "-h" => {
-                return Err("usage: sandbox [--port N]   (binds 127.0.0.1; 0 = ephemeral)".to_owned());
+                return Err(
+                    "usage: sandbox [--port N] [--print-konvert-schema]   (binds 127.0.0.1)"
+                        .to_owned(),
+                );
             }
             other => return Err(format!("unknown argument {other}")),
         };

@@ -39,16 +39,14 @@ pub(crate) fn s256(verifier: &str) -> String {
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
 pub(crate) fn valid_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v
-            .bytes()
+        && v.bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// An S256 challenge: 43 base64url characters.
 pub(crate) fn valid_challenge(c: &str) -> bool {
     c.len() == 43
-        && c
-            .bytes()
+        && c.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
@@ -63,7 +61,11 @@ pub(crate) struct OAuthError {
 }
 
 impl OAuthError {
-    pub(crate) fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        error: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             error,
@@ -96,10 +98,10 @@ impl IntoResponse for OAuthError {
             "error_description": self.description,
         });
         let mut resp = no_store_json(self.status, &body);
-        if let (Some(realm), StatusCode::UNAUTHORIZED) = (self.basic_realm, self.status) {
-            if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
-                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-            }
+        if let (Some(realm), StatusCode::UNAUTHORIZED) = (self.basic_realm, self.status)
+            && let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
+        {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
         resp
     }
@@ -110,7 +112,10 @@ pub(crate) fn no_store_json(status: StatusCode, body: &Value) -> Response {
     (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
             (header::PRAGMA, HeaderValue::from_static("no-cache")),
         ],
@@ -123,7 +128,10 @@ pub(crate) fn no_store_json(status: StatusCode, body: &Value) -> Response {
 pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body.to_string(),
     )
         .into_response()
@@ -172,7 +180,10 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
 
 /// Parses a `application/x-www-form-urlencoded` token request. A parameter sent twice is an
 /// `invalid_request` (RFC 6749 §3.2); empty values count as absent.
-pub(crate) fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+pub(crate) fn parse_form(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HashMap<String, String>, OAuthError> {
     if media_type(headers) != "application/x-www-form-urlencoded" {
         return Err(OAuthError::invalid_request(
             "the body must be application/x-www-form-urlencoded",
@@ -253,7 +264,12 @@ impl TokenStore {
     }
 
     /// The grant of a live access token of `provider`.
-    pub(crate) fn check_access(&self, provider: Provider, token: &str, now: i64) -> Result<Grant, TokenProblem> {
+    pub(crate) fn check_access(
+        &self,
+        provider: Provider,
+        token: &str,
+        now: i64,
+    ) -> Result<Grant, TokenProblem> {
         let rec = self.access.get(token).ok_or(TokenProblem::Unknown)?;
         if rec.grant.provider != provider {
             return Err(TokenProblem::Unknown);
@@ -308,7 +324,9 @@ mod tests {
         assert!(valid_verifier(&"a".repeat(43)));
         assert!(!valid_verifier(&"a".repeat(42)));
         assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
-        assert!(valid_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(valid_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
     }
 
     #[test]

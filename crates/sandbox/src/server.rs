@@ -41,7 +41,10 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/_sandbox/clock/advance", post(advance))
         .route("/_sandbox/settings", post(settings))
         .route("/_sandbox/konvert/distinct_jwts", get(distinct_jwts))
-        .route("/kustomer/_sandbox/apps/{name}/install", post(kustomer::install_route));
+        .route(
+            "/kustomer/_sandbox/apps/{name}/install",
+            post(kustomer::install_route),
+        );
     providers
         .merge(controls)
         .fallback(not_found)
@@ -49,11 +52,17 @@ pub(crate) fn app(state: AppState) -> Router {
 }
 
 async fn not_found() -> Response {
-    json_response(StatusCode::NOT_FOUND, &json!({ "error": "not_found", "error_description": "no such route in the sandbox" }))
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({ "error": "not_found", "error_description": "no such route in the sandbox" }),
+    )
 }
 
 fn bad(msg: &str) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &json!({ "error": "invalid_request", "error_description": msg }))
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "error": "invalid_request", "error_description": msg }),
+    )
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
@@ -65,12 +74,16 @@ async fn credentials(State(st): State<AppState>) -> Response {
 }
 
 async fn calls(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    let route: Option<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or_default())
-        .ok()
-        .and_then(|v| v.into_iter().find(|(k, _)| k == "route").map(|(_, v)| v));
+    let route: Option<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or_default())
+            .ok()
+            .and_then(|v| v.into_iter().find(|(k, _)| k == "route").map(|(_, v)| v));
     let tracker = lock(&st.tracker);
     match route {
-        Some(r) => json_response(StatusCode::OK, &json!({ "route": r, "count": tracker.calls(&r) })),
+        Some(r) => json_response(
+            StatusCode::OK,
+            &json!({ "route": r, "count": tracker.calls(&r) }),
+        ),
         None => json_response(StatusCode::OK, &json!({ "calls": tracker.all_calls() })),
     }
 }
@@ -86,7 +99,10 @@ async fn add_fault(State(st): State<AppState>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     lock(&st.tracker).inject(&req.route, req.fault.into(), req.times);
-    json_response(StatusCode::OK, &json!({ "route": req.route, "times": req.times }))
+    json_response(
+        StatusCode::OK,
+        &json!({ "route": req.route, "times": req.times }),
+    )
 }
 
 async fn clear_faults(State(st): State<AppState>) -> Response {
@@ -143,7 +159,10 @@ async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
 }
 
 async fn distinct_jwts(State(st): State<AppState>) -> Response {
-    json_response(StatusCode::OK, &json!({ "count": st.konvert.distinct_jwts() }))
+    json_response(
+        StatusCode::OK,
+        &json!({ "count": st.konvert.distinct_jwts() }),
+    )
 }
 
 /// A running sandbox on `127.0.0.1`. Dropping it stops the server.
@@ -156,7 +175,9 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -184,7 +205,12 @@ impl Sandbox {
                 })
                 .await;
         });
-        Ok(Self { state, addr, stop: Some(stop), task: Some(task) })
+        Ok(Self {
+            state,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
     }
 
     /// The socket address (always `127.0.0.1:PORT`).
@@ -215,7 +241,10 @@ impl Sandbox {
         }
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -261,7 +290,8 @@ impl Sandbox {
 
     /// Leaves `expires_in` out of token responses (the token still expires).
     pub fn set_omit_expires_in(&self, provider: Provider, omit: bool) {
-        self.state.update_settings(provider, |s| s.omit_expires_in = omit);
+        self.state
+            .update_settings(provider, |s| s.omit_expires_in = omit);
     }
 
     /// Calls of `route` (provider prefix + route pattern, e.g. `"/konpro/v1/oauth/token"`,
@@ -313,7 +343,10 @@ mod tests {
         let sb = Sandbox::start().await.unwrap();
         assert!(sb.addr().ip().is_loopback());
         assert!(sb.base_url().starts_with("http://127.0.0.1:"));
-        assert_eq!(sb.url(Provider::Askara), format!("{}/askara", sb.base_url()));
+        assert_eq!(
+            sb.url(Provider::Askara),
+            format!("{}/askara", sb.base_url())
+        );
         sb.shutdown().await;
     }
 }

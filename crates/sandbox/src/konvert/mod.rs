@@ -19,7 +19,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use crate::jwt::{decode_unverified, sign_hs256, verify_hs256};
-use crate::oauth::{Grant, OAuthError, bearer_challenge, ct_eq, json as json_response, media_type, no_store_json, parse_form, random_token};
+use crate::oauth::{
+    Grant, OAuthError, bearer_challenge, ct_eq, json as json_response, media_type, no_store_json,
+    parse_form, random_token,
+};
 use crate::provider::Provider;
 use crate::state::{AppState, lock};
 
@@ -95,13 +98,15 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         .with_basic_realm("konvert"));
     }
     let Some((id, secret)) = basic(headers) else {
-        return Err(OAuthError::invalid_client(
-            "HTTP Basic client authentication is required",
-        )
-        .with_basic_realm("konvert"));
+        return Err(
+            OAuthError::invalid_client("HTTP Basic client authentication is required")
+                .with_basic_realm("konvert"),
+        );
     };
     if !(ct_eq(&id, &st.creds.konvert.api_key) && ct_eq(&secret, &st.creds.konvert.api_secret)) {
-        return Err(OAuthError::invalid_client("client authentication failed").with_basic_realm("konvert"));
+        return Err(
+            OAuthError::invalid_client("client authentication failed").with_basic_realm("konvert")
+        );
     }
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return Err(OAuthError::unsupported_grant_type(
@@ -115,7 +120,13 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
     let access = sign_hs256(&claims, &st.signing_key);
     lock(&st.tokens).issue_access(
         &access,
-        Grant { provider: P, client_id: id.clone(), subject: id, scope: String::new(), from_code: None },
+        Grant {
+            provider: P,
+            client_id: id.clone(),
+            subject: id,
+            scope: String::new(),
+            from_code: None,
+        },
         exp,
     );
     let mut out = json!({ "access_token": access, "token_type": "Bearer" });
@@ -153,18 +164,24 @@ fn authenticate(st: &AppState, token: &str) -> Result<&'static str, String> {
             .map_err(|p| p.describe().to_owned())?;
         return Ok("CLIENT_CREDENTIALS");
     }
-    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !ct_eq(sub, &st.creds.konvert.api_key) {
         return Err("the JWT sub is not a known API key".to_owned());
     }
-    let claims = verify_hs256(token, st.creds.konvert.api_secret.as_bytes()).map_err(|e| e.describe())?;
+    let claims =
+        verify_hs256(token, st.creds.konvert.api_secret.as_bytes()).map_err(|e| e.describe())?;
     let iat = int_claim(&claims, "iat")?;
     let exp = int_claim(&claims, "exp")?;
     if exp <= iat {
         return Err("the JWT exp must be after iat".to_owned());
     }
     if exp - iat > MAX_JWT_LIFETIME {
-        return Err(format!("the JWT lifetime exceeds {MAX_JWT_LIFETIME} seconds"));
+        return Err(format!(
+            "the JWT lifetime exceeds {MAX_JWT_LIFETIME} seconds"
+        ));
     }
     if now > exp + JWT_LEEWAY {
         return Err("the JWT expired".to_owned());
@@ -178,14 +195,22 @@ fn authenticate(st: &AppState, token: &str) -> Result<&'static str, String> {
 
 async fn api(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(token) = crate::oauth::bearer(&headers) else {
-        return gql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "Authorization: Bearer <token> is required");
+        return gql_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Authorization: Bearer <token> is required",
+        );
     };
     let method = match authenticate(&st, token) {
         Ok(m) => m,
         Err(e) => return gql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e),
     };
     if media_type(&headers) != "application/json" {
-        return gql_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "BAD_REQUEST", "Content-Type must be application/json");
+        return gql_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "Content-Type must be application/json",
+        );
     }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -209,6 +234,10 @@ async fn api(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Res
         .await;
     match serde_json::to_value(&response) {
         Ok(v) => json_response(StatusCode::OK, &v),
-        Err(_) => gql_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "response serialization failed"),
+        Err(_) => gql_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "response serialization failed",
+        ),
     }
 }

@@ -24,7 +24,7 @@ pub(crate) type PortalSchema = Schema<QueryRoot, MutationRoot, EmptySubscription
 /// Shared, mutable portal data.
 pub(crate) type PortalData = Arc<Mutex<Portal>>;
 
-/// Who is calling (put in the request data by the HTTP handler).
+/// The calling service connection (API key and secret).
 #[derive(Debug, Clone, SimpleObject)]
 pub(crate) struct Viewer {
     /// The API key of the service connection.
@@ -182,7 +182,7 @@ pub(crate) struct PageInfo {
 }
 
 macro_rules! connection {
-    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal, $plural:literal) => {
         #[doc = concat!("An edge to a ", $what, ".")]
         #[derive(Debug, Clone, SimpleObject)]
         pub(crate) struct $edge {
@@ -192,7 +192,7 @@ macro_rules! connection {
             pub(crate) node: $node,
         }
 
-        #[doc = concat!("A page of ", $what, "s.")]
+        #[doc = concat!("A page of ", $plural, ".")]
         #[derive(Debug, Clone, SimpleObject)]
         pub(crate) struct $conn {
             /// The edges of this page.
@@ -212,7 +212,10 @@ macro_rules! connection {
                     .enumerate()
                     .skip(start)
                     .take(take)
-                    .map(|(i, node)| $edge { cursor: cursor(i), node })
+                    .map(|(i, node)| $edge {
+                        cursor: cursor(i),
+                        node,
+                    })
                     .collect();
                 Ok(Self {
                     page_info: PageInfo {
@@ -229,9 +232,21 @@ macro_rules! connection {
     };
 }
 
-connection!(ContactConnection, ContactEdge, Contact, "contact");
-connection!(CompanyConnection, CompanyEdge, Company, "company");
-connection!(DealConnection, DealEdge, Deal, "deal");
+connection!(
+    ContactConnection,
+    ContactEdge,
+    Contact,
+    "contact",
+    "contacts"
+);
+connection!(
+    CompanyConnection,
+    CompanyEdge,
+    Company,
+    "company",
+    "companies"
+);
+connection!(DealConnection, DealEdge, Deal, "deal", "deals");
 
 fn cursor(index: usize) -> String {
     STANDARD.encode(format!("cursor:{index}"))
@@ -255,7 +270,10 @@ fn window(first: Option<i32>, after: Option<&str>) -> Result<(usize, usize)> {
                 .decode(c)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.strip_prefix("cursor:").and_then(|n| n.parse::<usize>().ok()))
+                .and_then(|s| {
+                    s.strip_prefix("cursor:")
+                        .and_then(|n| n.parse::<usize>().ok())
+                })
                 .ok_or_else(|| coded("after is not a valid cursor", "BAD_USER_INPUT"))?;
             idx + 1
         }
@@ -276,14 +294,70 @@ pub(crate) struct Portal {
 const SEED_EPOCH: i64 = 1_709_287_200;
 
 const COMPANIES: [(&str, &str, &str, i32, &str, &str); 8] = [
-    ("Acme Logistics", "acme-logistics.example", "Logistics", 420, "Chicago", "US"),
-    ("Brightwave Energy", "brightwave.example", "Energy", 1250, "Austin", "US"),
-    ("Corvid Analytics", "corvid.example", "Software", 85, "Berlin", "DE"),
-    ("Dunmore Foods", "dunmore.example", "Food & Beverage", 310, "Dublin", "IE"),
-    ("Elm Street Clinics", "elmstreet.example", "Healthcare", 640, "Toronto", "CA"),
-    ("Fjord Outfitters", "fjord.example", "Retail", 150, "Oslo", "NO"),
-    ("Granite Legal", "granite-legal.example", "Legal Services", 45, "London", "GB"),
-    ("Helios Robotics", "helios.example", "Manufacturing", 980, "Nagoya", "JP"),
+    (
+        "Acme Logistics",
+        "acme-logistics.example",
+        "Logistics",
+        420,
+        "Chicago",
+        "US",
+    ),
+    (
+        "Brightwave Energy",
+        "brightwave.example",
+        "Energy",
+        1250,
+        "Austin",
+        "US",
+    ),
+    (
+        "Corvid Analytics",
+        "corvid.example",
+        "Software",
+        85,
+        "Berlin",
+        "DE",
+    ),
+    (
+        "Dunmore Foods",
+        "dunmore.example",
+        "Food & Beverage",
+        310,
+        "Dublin",
+        "IE",
+    ),
+    (
+        "Elm Street Clinics",
+        "elmstreet.example",
+        "Healthcare",
+        640,
+        "Toronto",
+        "CA",
+    ),
+    (
+        "Fjord Outfitters",
+        "fjord.example",
+        "Retail",
+        150,
+        "Oslo",
+        "NO",
+    ),
+    (
+        "Granite Legal",
+        "granite-legal.example",
+        "Legal Services",
+        45,
+        "London",
+        "GB",
+    ),
+    (
+        "Helios Robotics",
+        "helios.example",
+        "Manufacturing",
+        980,
+        "Nagoya",
+        "JP",
+    ),
 ];
 const FIRST: [&str; 25] = [
     "Ada", "Ben", "Carla", "Deepak", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi",
@@ -320,17 +394,19 @@ impl Portal {
         let companies = COMPANIES
             .iter()
             .enumerate()
-            .map(|(i, (name, domain, industry, emp, city, country))| Company {
-                id: ID(format!("company-{}", i + 1)),
-                name: (*name).to_owned(),
-                domain: (*domain).to_owned(),
-                industry: (*industry).to_owned(),
-                employee_count: *emp,
-                city: (*city).to_owned(),
-                country: (*country).to_owned(),
-                created_at: at(i * 24),
-                number: i + 1,
-            })
+            .map(
+                |(i, (name, domain, industry, emp, city, country))| Company {
+                    id: ID(format!("company-{}", i + 1)),
+                    name: (*name).to_owned(),
+                    domain: (*domain).to_owned(),
+                    industry: (*industry).to_owned(),
+                    employee_count: *emp,
+                    city: (*city).to_owned(),
+                    country: (*country).to_owned(),
+                    created_at: at(i * 24),
+                    number: i + 1,
+                },
+            )
             .collect::<Vec<_>>();
         let contacts = (0..25)
             .map(|i| {
@@ -339,7 +415,11 @@ impl Portal {
                     id: ID(format!("contact-{}", i + 1)),
                     first_name: FIRST[i].to_owned(),
                     last_name: LAST[i].to_owned(),
-                    email: format!("{}.{}@{domain}", FIRST[i].to_lowercase(), LAST[i].to_lowercase()),
+                    email: format!(
+                        "{}.{}@{domain}",
+                        FIRST[i].to_lowercase(),
+                        LAST[i].to_lowercase()
+                    ),
                     phone: (i % 3 != 2).then(|| format!("+1-555-01{:02}", i + 1)),
                     job_title: Some(TITLES[i % TITLES.len()].to_owned()),
                     lifecycle_stage: STAGES[i % STAGES.len()],
@@ -352,7 +432,11 @@ impl Portal {
         let deals = (0..12)
             .map(|i| Deal {
                 id: ID(format!("deal-{}", i + 1)),
-                name: format!("{} — {}", COMPANIES[i % 8].0, ["Renewal", "Expansion", "Pilot"][i % 3]),
+                name: format!(
+                    "{} — {}",
+                    COMPANIES[i % 8].0,
+                    ["Renewal", "Expansion", "Pilot"][i % 3]
+                ),
                 amount: 5_000.0 + 2_500.0 * f64::from(u32::try_from(i).unwrap_or(0)),
                 currency: if i % 4 == 3 { "EUR" } else { "USD" }.to_owned(),
                 stage: DEAL_STAGES[i % DEAL_STAGES.len()],
@@ -373,7 +457,12 @@ impl Portal {
                 deal: (i % 2 == 1).then_some(i % 12 + 1),
             })
             .collect::<Vec<_>>();
-        Self { contacts, companies, deals, notes }
+        Self {
+            contacts,
+            companies,
+            deals,
+            notes,
+        }
     }
 }
 
@@ -398,39 +487,57 @@ impl Contact {
     /// The contact's company.
     async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
         let p = lock(portal(ctx)?);
-        Ok(self.company.and_then(|n| p.companies.iter().find(|c| c.number == n).cloned()))
+        Ok(self
+            .company
+            .and_then(|n| p.companies.iter().find(|c| c.number == n).cloned()))
     }
 
     /// Notes on this contact, oldest first.
     async fn notes(&self, ctx: &Context<'_>) -> Result<Vec<Note>> {
         let p = lock(portal(ctx)?);
-        Ok(p.notes.iter().filter(|n| n.contact == Some(self.number)).cloned().collect())
+        Ok(p.notes
+            .iter()
+            .filter(|n| n.contact == Some(self.number))
+            .cloned()
+            .collect())
     }
 
     /// Deals whose primary contact this is.
     async fn deals(&self, ctx: &Context<'_>) -> Result<Vec<Deal>> {
         let p = lock(portal(ctx)?);
-        Ok(p.deals.iter().filter(|d| d.contact == Some(self.number)).cloned().collect())
+        Ok(p.deals
+            .iter()
+            .filter(|d| d.contact == Some(self.number))
+            .cloned()
+            .collect())
     }
 
     /// Enrichment data. **Fails** (`ENRICHMENT_UNAVAILABLE`) for contacts whose number is a
     /// multiple of 5, so queries return partial data with `errors`.
-    async fn enrichment(&self) -> Result<Option<ContactEnrichment>> {
-        if self.number % 5 == 0 {
-            return Err(coded(
+    async fn enrichment(&self, ctx: &Context<'_>) -> Option<ContactEnrichment> {
+        if self.number.is_multiple_of(5) {
+            // Reported as a field error; the field itself becomes null (partial data).
+            let err = coded(
                 format!("enrichment provider unavailable for {}", self.id.as_str()),
                 "ENRICHMENT_UNAVAILABLE",
-            ));
+            );
+            ctx.add_error(ctx.set_error_path(err.into_server_error(ctx.item.pos)));
+            return None;
         }
-        Ok(Some(ContactEnrichment {
+        Some(ContactEnrichment {
             linkedin_url: format!(
                 "https://www.linkedin.example/in/{}-{}",
                 self.first_name.to_lowercase(),
                 self.last_name.to_lowercase()
             ),
-            seniority: if self.number % 2 == 0 { "SENIOR" } else { "MANAGER" }.to_owned(),
+            seniority: if self.number.is_multiple_of(2) {
+                "SENIOR"
+            } else {
+                "MANAGER"
+            }
+            .to_owned(),
             score: i32::try_from((self.number * 37) % 101).unwrap_or(0),
-        }))
+        })
     }
 }
 
@@ -439,13 +546,21 @@ impl Company {
     /// Contacts at this company.
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
         let p = lock(portal(ctx)?);
-        Ok(p.contacts.iter().filter(|c| c.company == Some(self.number)).cloned().collect())
+        Ok(p.contacts
+            .iter()
+            .filter(|c| c.company == Some(self.number))
+            .cloned()
+            .collect())
     }
 
     /// Deals with this company.
     async fn deals(&self, ctx: &Context<'_>) -> Result<Vec<Deal>> {
         let p = lock(portal(ctx)?);
-        Ok(p.deals.iter().filter(|d| d.company == self.number).cloned().collect())
+        Ok(p.deals
+            .iter()
+            .filter(|d| d.company == self.number)
+            .cloned()
+            .collect())
     }
 }
 
@@ -454,19 +569,28 @@ impl Deal {
     /// The company.
     async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
         let p = lock(portal(ctx)?);
-        Ok(p.companies.iter().find(|c| c.number == self.company).cloned())
+        Ok(p.companies
+            .iter()
+            .find(|c| c.number == self.company)
+            .cloned())
     }
 
     /// The primary contact.
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
         let p = lock(portal(ctx)?);
-        Ok(self.contact.and_then(|n| p.contacts.iter().find(|c| c.number == n).cloned()))
+        Ok(self
+            .contact
+            .and_then(|n| p.contacts.iter().find(|c| c.number == n).cloned()))
     }
 
     /// Notes on this deal.
     async fn notes(&self, ctx: &Context<'_>) -> Result<Vec<Note>> {
         let p = lock(portal(ctx)?);
-        Ok(p.notes.iter().filter(|n| n.deal == Some(self.number)).cloned().collect())
+        Ok(p.notes
+            .iter()
+            .filter(|n| n.deal == Some(self.number))
+            .cloned()
+            .collect())
     }
 }
 
@@ -475,13 +599,17 @@ impl Note {
     /// The contact the note is on, if any.
     async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
         let p = lock(portal(ctx)?);
-        Ok(self.contact.and_then(|n| p.contacts.iter().find(|c| c.number == n).cloned()))
+        Ok(self
+            .contact
+            .and_then(|n| p.contacts.iter().find(|c| c.number == n).cloned()))
     }
 
     /// The deal the note is on, if any.
     async fn deal(&self, ctx: &Context<'_>) -> Result<Option<Deal>> {
         let p = lock(portal(ctx)?);
-        Ok(self.deal.and_then(|n| p.deals.iter().find(|d| d.number == n).cloned()))
+        Ok(self
+            .deal
+            .and_then(|n| p.deals.iter().find(|d| d.number == n).cloned()))
     }
 }
 
@@ -510,7 +638,7 @@ pub(crate) struct DealFilter {
 /// The root query.
 pub(crate) struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The calling service connection.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
@@ -523,11 +651,14 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 0–50 (default 10).")] first: Option<i32>,
         #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
-        filter: Option<ContactFilter>,
+        #[graphql(desc = "Optional filters.")] filter: Option<ContactFilter>,
     ) -> Result<ContactConnection> {
         let f = filter.unwrap_or_default();
         let company = match &f.company_id {
-            Some(id) => Some(number_of(id, "company").ok_or_else(|| coded("companyId is not a company id", "BAD_USER_INPUT"))?),
+            Some(id) => Some(
+                number_of(id, "company")
+                    .ok_or_else(|| coded("companyId is not a company id", "BAD_USER_INPUT"))?,
+            ),
             None => None,
         };
         let needle = f.search.as_deref().map(str::to_lowercase);
@@ -551,7 +682,11 @@ impl QueryRoot {
     /// One contact by id (`contact-N`), or null.
     async fn contact(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Contact>> {
         let n = number_of(&id, "contact");
-        Ok(lock(portal(ctx)?).contacts.iter().find(|c| Some(c.number) == n).cloned())
+        Ok(lock(portal(ctx)?)
+            .contacts
+            .iter()
+            .find(|c| Some(c.number) == n)
+            .cloned())
     }
 
     /// Companies, by id.
@@ -560,16 +695,20 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 0–50 (default 10).")] first: Option<i32>,
         #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Case-insensitive substring of the name or domain.")] search: Option<String>,
+        #[graphql(desc = "Case-insensitive substring of the name or domain.")] search: Option<
+            String,
+        >,
     ) -> Result<CompanyConnection> {
         let needle = search.as_deref().map(str::to_lowercase);
         let items = lock(portal(ctx)?)
             .companies
             .iter()
             .filter(|c| {
-                needle
-                    .as_deref()
-                    .is_none_or(|n| format!("{} {}", c.name, c.domain).to_lowercase().contains(n))
+                needle.as_deref().is_none_or(|n| {
+                    format!("{} {}", c.name, c.domain)
+                        .to_lowercase()
+                        .contains(n)
+                })
             })
             .cloned()
             .collect();
@@ -579,7 +718,11 @@ impl QueryRoot {
     /// One company by id (`company-N`), or null.
     async fn company(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Company>> {
         let n = number_of(&id, "company");
-        Ok(lock(portal(ctx)?).companies.iter().find(|c| Some(c.number) == n).cloned())
+        Ok(lock(portal(ctx)?)
+            .companies
+            .iter()
+            .find(|c| Some(c.number) == n)
+            .cloned())
     }
 
     /// Deals, by id.
@@ -588,11 +731,14 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 0–50 (default 10).")] first: Option<i32>,
         #[graphql(desc = "Return items after this cursor.")] after: Option<String>,
-        filter: Option<DealFilter>,
+        #[graphql(desc = "Optional filters.")] filter: Option<DealFilter>,
     ) -> Result<DealConnection> {
         let f = filter.unwrap_or_default();
         let company = match &f.company_id {
-            Some(id) => Some(number_of(id, "company").ok_or_else(|| coded("companyId is not a company id", "BAD_USER_INPUT"))?),
+            Some(id) => Some(
+                number_of(id, "company")
+                    .ok_or_else(|| coded("companyId is not a company id", "BAD_USER_INPUT"))?,
+            ),
             None => None,
         };
         let items = lock(portal(ctx)?)
@@ -609,7 +755,11 @@ impl QueryRoot {
     /// One deal by id (`deal-N`), or null.
     async fn deal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Deal>> {
         let n = number_of(&id, "deal");
-        Ok(lock(portal(ctx)?).deals.iter().find(|d| Some(d.number) == n).cloned())
+        Ok(lock(portal(ctx)?)
+            .deals
+            .iter()
+            .find(|d| Some(d.number) == n)
+            .cloned())
     }
 }
 
@@ -646,10 +796,14 @@ pub(crate) struct AddNoteInput {
 /// The root mutation.
 pub(crate) struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Creates a contact.
-    async fn create_contact(&self, ctx: &Context<'_>, input: CreateContactInput) -> Result<Contact> {
+    async fn create_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateContactInput,
+    ) -> Result<Contact> {
         let email = input.email.trim().to_owned();
         let valid_email = email
             .split_once('@')
@@ -659,17 +813,26 @@ impl MutationRoot {
                 .extend_with(|_, e| e.set("field", "email")));
         }
         if input.first_name.trim().is_empty() || input.last_name.trim().is_empty() {
-            return Err(coded("firstName and lastName must not be empty", "BAD_USER_INPUT"));
+            return Err(coded(
+                "firstName and lastName must not be empty",
+                "BAD_USER_INPUT",
+            ));
         }
         let now = ctx.data::<super::Now>().map(|n| n.0).unwrap_or(SEED_EPOCH);
         let mut p = lock(portal(ctx)?);
-        if p.contacts.iter().any(|c| c.email.eq_ignore_ascii_case(&email)) {
-            return Err(coded("a contact with this email already exists", "BAD_USER_INPUT")
-                .extend_with(|_, e| e.set("field", "email")));
+        if p.contacts
+            .iter()
+            .any(|c| c.email.eq_ignore_ascii_case(&email))
+        {
+            return Err(
+                coded("a contact with this email already exists", "BAD_USER_INPUT")
+                    .extend_with(|_, e| e.set("field", "email")),
+            );
         }
         let company = match &input.company_id {
             Some(id) => {
-                let n = number_of(id, "company").filter(|n| p.companies.iter().any(|c| c.number == *n));
+                let n =
+                    number_of(id, "company").filter(|n| p.companies.iter().any(|c| c.number == *n));
                 Some(n.ok_or_else(|| coded("no such company", "NOT_FOUND"))?)
             }
             None => None,
@@ -695,18 +858,28 @@ impl MutationRoot {
     async fn add_note(&self, ctx: &Context<'_>, input: AddNoteInput) -> Result<Note> {
         let len = input.body.chars().count();
         if len == 0 || len > 5000 {
-            return Err(coded("body must hold 1 to 5000 characters", "BAD_USER_INPUT"));
+            return Err(coded(
+                "body must hold 1 to 5000 characters",
+                "BAD_USER_INPUT",
+            ));
         }
         let now = ctx.data::<super::Now>().map(|n| n.0).unwrap_or(SEED_EPOCH);
         let mut p = lock(portal(ctx)?);
         let (contact, deal) = match (&input.contact_id, &input.deal_id) {
             (Some(c), None) => {
-                let n = number_of(c, "contact").filter(|n| p.contacts.iter().any(|x| x.number == *n));
-                (Some(n.ok_or_else(|| coded("no such contact", "NOT_FOUND"))?), None)
+                let n =
+                    number_of(c, "contact").filter(|n| p.contacts.iter().any(|x| x.number == *n));
+                (
+                    Some(n.ok_or_else(|| coded("no such contact", "NOT_FOUND"))?),
+                    None,
+                )
             }
             (None, Some(d)) => {
                 let n = number_of(d, "deal").filter(|n| p.deals.iter().any(|x| x.number == *n));
-                (None, Some(n.ok_or_else(|| coded("no such deal", "NOT_FOUND"))?))
+                (
+                    None,
+                    Some(n.ok_or_else(|| coded("no such deal", "NOT_FOUND"))?),
+                )
             }
             _ => {
                 return Err(coded(
@@ -737,7 +910,8 @@ impl MutationRoot {
         let Some(deal) = p.deals.iter_mut().find(|d| Some(d.number) == n) else {
             return Err(coded(format!("no deal {}", id.as_str()), "NOT_FOUND"));
         };
-        if matches!(deal.stage, DealStage::ClosedWon | DealStage::ClosedLost) && deal.stage != stage {
+        if matches!(deal.stage, DealStage::ClosedWon | DealStage::ClosedLost) && deal.stage != stage
+        {
             return Err(coded("the deal is closed", "BAD_USER_INPUT"));
         }
         deal.stage = stage;
