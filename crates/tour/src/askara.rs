@@ -1,9 +1,168 @@
-//! The tour's askara part.
+//! The tour's Askara part: sign a user in (authorize, approve, exchange), read the profile and
+//! organization, then watch the refresh token rotate twice.
+
+use std::sync::Arc;
+
+use askara_sdk::{Askara, AskaraSession, Error, ExposeSecret, MemoryStore, TokenStore};
+use sandbox::Provider;
 
 use crate::StepResult;
+use crate::transcript::{mask, mask_url, step};
 
-/// Runs the askara part against the sandbox.
-pub async fn run(_sandbox: &sandbox::Sandbox) -> StepResult {
-    crate::transcript::step("this part arrives with the askara SDK");
+/// Runs the Askara part against the sandbox.
+pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
+    // 1. One client per application; the store keeps every user's tokens (in memory here).
+    let creds = &sandbox.credentials().askara;
+    let store = Arc::new(MemoryStore::new());
+    let askara = Askara::builder(
+        creds.client_id.as_str(),
+        creds.client_secret.as_str(),
+        sandbox.credentials().redirect_uri.as_str(),
+    )
+    .base_url(sandbox.url(Provider::Askara)) // both Askara hosts → the sandbox
+    .store(store.clone())
+    .build()?;
+    step(&format!(
+        "client `{}` pointed at {}",
+        creds.client_id,
+        askara.api_base_url()
+    ));
+
+    // 2. Send the user to the authorize URL; keep `pending` until the callback.
+    let (url, pending) = askara.authorize_url()?;
+    step(&format!("authorize URL: {}", mask_url(url.as_str())));
+
+    // 3. The user clicks "Authorize" on the consent page; Askara redirects back.
+    let callback = sandbox.approve(url.as_str()).await?;
+    step(&format!("approved, callback: {}", mask_url(&callback)));
+
+    // 4. Check state, exchange the code (JSON body), save the tokens for this user.
+    let session = askara
+        .complete_authorization("camille", pending, &callback)
+        .await?;
+    let (access, refresh) = tokens(&*store, &session).await?;
+    step(&format!(
+        "code exchanged: access token {}, refresh token {}",
+        shown(&access),
+        shown(&refresh)
+    ));
+
+    // 5. The access token is a JWT: its claims, decoded without verification (informational).
+    let claims = session.claims().await?;
+    step(&format!(
+        "token claims (unverified): sub={} scopes=[{}] expires in {} s",
+        claims.subject.as_deref().unwrap_or("?"),
+        claims.scopes.join(", "),
+        claims
+            .expires_in(std::time::SystemTime::now())
+            .map_or(0, |d| d.as_secs())
+    ));
+
+    // 6. Typed API calls with the granted scopes.
+    let profile = session.profile().await?;
+    step(&format!(
+        "GET /v1/profile → {} <{}>",
+        profile.display_name().unwrap_or_default(),
+        profile.email.as_deref().unwrap_or("?")
+    ));
+    let org = session.organization().await?;
+    step(&format!(
+        "GET /v1/organization → {} ({}, {} members)",
+        org.name.as_deref().unwrap_or("?"),
+        org.address
+            .as_ref()
+            .and_then(|a| a.city.as_deref())
+            .unwrap_or("?"),
+        org.members_count.unwrap_or(0)
+    ));
+
+    // 7. Refresh twice. The SDK refreshes on its own shortly before expiry; here we force it.
+    //    Askara rotates the refresh token each time, and the old one stops working.
+    let mut previous = refresh;
+    let mut first_rotated = None;
+    for n in 1..=2 {
+        session.refresh().await?;
+        let (access, refresh) = tokens(&*store, &session).await?;
+        if refresh == previous {
+            return Err("the refresh token did not rotate".into());
+        }
+        step(&format!(
+            "refresh #{n}: refresh token {} → {} (saved before use), new access token {}",
+            shown(&previous),
+            shown(&refresh),
+            shown(&access)
+        ));
+        if n == 1 {
+            first_rotated = store.load(session.key()).await?;
+        }
+        previous = refresh;
+    }
+
+    // 8. Replaying a rotated refresh token (a stale copy of the store) is refused, and the SDK
+    //    says what to do: send the user through the authorization again.
+    if let Some(stale_token) = first_rotated {
+        let stale = Arc::new(MemoryStore::new());
+        stale.save(session.key(), &stale_token).await?;
+        let replica = Askara::builder(
+            creds.client_id.as_str(),
+            creds.client_secret.as_str(),
+            sandbox.credentials().redirect_uri.as_str(),
+        )
+        .base_url(sandbox.url(Provider::Askara))
+        .store(stale)
+        .build()?;
+        let replayed = stale_token
+            .refresh_token
+            .as_ref()
+            .map(|t| shown(t.expose_secret()))
+            .unwrap_or_default();
+        match replica.session("camille")?.refresh().await {
+            Err(e @ Error::ReauthorizationRequired { .. }) => {
+                step(&format!(
+                    "replaying the rotated refresh token {replayed}: {e}"
+                ));
+            }
+            Err(e) => return Err(e.into()),
+            Ok(_) => return Err("a rotated refresh token was accepted twice".into()),
+        }
+    }
+
+    // The live session is unaffected.
+    let profile = session.profile().await?;
+    step(&format!(
+        "still signed in as {} after {} token calls",
+        profile.id.as_deref().unwrap_or("?"),
+        sandbox.calls("/askara/oauth2/token")
+    ));
     Ok(())
+}
+
+/// A masked token with a short fingerprint, so rotated tokens that share a prefix (`ask_…`,
+/// `eyJh…`) can be told apart without showing them. The fingerprint is 24 bits of a hash: it
+/// reveals nothing usable about the token.
+fn shown(secret: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    secret.hash(&mut h);
+    format!("{} #{:06x}", mask(secret), h.finish() & 0xff_ffff)
+}
+
+/// The stored access and refresh tokens of `session` (to show them masked).
+async fn tokens(
+    store: &dyn TokenStore,
+    session: &AskaraSession,
+) -> Result<(String, String), Error> {
+    let token = store
+        .load(session.key())
+        .await?
+        .ok_or_else(|| Error::ReauthorizationRequired {
+            subject: session.subject().to_owned(),
+            reason: "no token stored".into(),
+        })?;
+    let refresh = token
+        .refresh_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_owned())
+        .unwrap_or_default();
+    Ok((token.access_token.expose_secret().to_owned(), refresh))
 }

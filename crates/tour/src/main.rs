@@ -17,6 +17,9 @@ use std::process::ExitCode;
 /// The error type of a tour step: anything displayable.
 pub type StepResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// One provider's part of the tour, run in order.
+type Part<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = StepResult> + 'a>>;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let sandbox = match sandbox::Sandbox::start().await {
@@ -29,17 +32,16 @@ async fn main() -> ExitCode {
     transcript::title(&format!("Sandbox listening on {}", sandbox.base_url()));
 
     let mut failures = 0;
-    #[allow(unused_mut)]
-    let mut parts: Vec<(&str, std::pin::Pin<Box<dyn std::future::Future<Output = StepResult> + '_>>)> =
-        Vec::new();
-    #[cfg(feature = "konpro")]
-    parts.push(("KonPro", Box::pin(konpro::run(&sandbox))));
-    #[cfg(feature = "askara")]
-    parts.push(("Askara", Box::pin(askara::run(&sandbox))));
-    #[cfg(feature = "kustomer")]
-    parts.push(("Kustomer", Box::pin(kustomer::run(&sandbox))));
-    #[cfg(feature = "konvert")]
-    parts.push(("Konvert", Box::pin(konvert::run(&sandbox))));
+    let parts: Vec<(&str, Part<'_>)> = vec![
+        #[cfg(feature = "konpro")]
+        ("KonPro", Box::pin(konpro::run(&sandbox))),
+        #[cfg(feature = "askara")]
+        ("Askara", Box::pin(askara::run(&sandbox))),
+        #[cfg(feature = "kustomer")]
+        ("Kustomer", Box::pin(kustomer::run(&sandbox))),
+        #[cfg(feature = "konvert")]
+        ("Konvert", Box::pin(konvert::run(&sandbox))),
+    ];
 
     for (name, part) in parts {
         transcript::title(name);

@@ -10,10 +10,18 @@ pub fn step(text: &str) {
     println!("  - {text}");
 }
 
-/// Masks a secret for display: its first four characters and its length, never the rest.
+/// Masks a secret for display: its first four characters, its length and a short fingerprint
+/// (24 bits of a hash, so two tokens with a shared prefix can be told apart), never the rest.
 pub fn mask(secret: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    secret.hash(&mut h);
     let head: String = secret.chars().take(4).collect();
-    format!("{head}… ({} chars)", secret.chars().count())
+    format!(
+        "{head}… ({} chars, #{:06x})",
+        secret.chars().count(),
+        h.finish() & 0xff_ffff
+    )
 }
 
 /// Masks the values of secret-bearing query parameters in a URL (`code`, `state`,

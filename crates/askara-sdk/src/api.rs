@@ -1,0 +1,220 @@
+//! Askara API operations as values ([`Endpoint`]s): the typed [`GetProfile`] and
+//! [`GetOrganization`], and [`ApiRequest`] for any other endpoint.
+//!
+//! Paths are relative to the API base URL (default [`DEFAULT_API_BASE_URL`]). Askara's guide
+//! names no API endpoint; `v1/profile` and `v1/organization` are the resources the scopes
+//! `profile` and `organization` give access to, as the sandbox serves them.
+//!
+//! [`DEFAULT_API_BASE_URL`]: crate::DEFAULT_API_BASE_URL
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use oauth_flow::http::Method;
+use oauth_flow::{Endpoint, HttpResponse};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::models::{Organization, Profile};
+
+/// `GET v1/profile`: the user's profile (scope `profile`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GetProfile;
+
+impl Endpoint for GetProfile {
+    type Output = Profile;
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed("v1/profile")
+    }
+}
+
+/// `GET v1/organization`: the user's organization (scope `organization`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GetOrganization;
+
+impl Endpoint for GetOrganization {
+    type Output = Organization;
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed("v1/organization")
+    }
+}
+
+/// Any Askara API call, decoded as `T` (use [`serde_json::Value`] for untyped JSON).
+///
+/// ```
+/// use askara_sdk::ApiRequest;
+/// # #[derive(serde::Deserialize)] struct Page;
+/// let req = ApiRequest::<Page>::get("v1/documents").param("page", "2");
+/// # let _ = req;
+/// ```
+#[must_use]
+pub struct ApiRequest<T> {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> ApiRequest<T> {
+    /// A request with `method` to `path` (relative to the API base URL).
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            _output: PhantomData,
+        }
+    }
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+    /// `POST path` with a JSON body.
+    pub fn post(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::POST, path).json_body(body)
+    }
+    /// Adds a query parameter.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+    /// Sets the JSON body.
+    pub fn json_body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
+
+impl<T> fmt::Debug for ApiRequest<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field(
+                "query",
+                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("body", &self.body.is_some())
+            .finish()
+    }
+}
+
+impl<T> Clone for ApiRequest<T> {
+    fn clone(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            body: self.body.clone(),
+            _output: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Endpoint for ApiRequest<T> {
+    type Output = T;
+    fn method(&self) -> Method {
+        self.method.clone()
+    }
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.path)
+    }
+    fn query(&self) -> Vec<(Cow<'_, str>, String)> {
+        self.query
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
+            .collect()
+    }
+    fn body(&self) -> oauth_flow::Result<Option<Value>> {
+        Ok(self.body.clone())
+    }
+}
+
+/// Askara's API error body, `{"error": "...", "error_description": "..."}`.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// Decodes a 2xx JSON body as `T`; maps an error status with Askara's JSON error body to
+/// [`Error::Api`] / [`Error::InsufficientScope`], and anything else (an HTML error page, an
+/// empty body) to the core's status errors with a bounded excerpt.
+pub fn decode_response<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
+    if !resp.status.is_success()
+        && let Ok(body) = serde_json::from_slice::<ErrorBody>(&resp.body)
+    {
+        return Err(Error::api(
+            resp.status.as_u16(),
+            &body.error,
+            body.error_description.as_deref(),
+        ));
+    }
+    oauth_flow::api::decode_success(resp).map_err(Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth_flow::http::{HeaderMap, StatusCode};
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn success_decodes() {
+        let p: Profile = decode_response(&resp(200, r#"{"id":"u1"}"#)).unwrap();
+        assert_eq!(p.id.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn s20_error_bodies_are_typed() {
+        let e = decode_response::<Organization>(&resp(
+            403,
+            r#"{"error":"insufficient_scope","error_description":"the token lacks the organization scope"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(e, Error::InsufficientScope { description: Some(ref d) } if d.contains("organization"))
+        );
+        let e = decode_response::<Profile>(&resp(404, r#"{"error":"not_found"}"#)).unwrap_err();
+        assert!(matches!(e, Error::Api { status: 404, ref code, .. } if code == "not_found"));
+    }
+
+    #[test]
+    fn s13_html_and_malformed_bodies_are_core_errors() {
+        let e = decode_response::<Profile>(&resp(502, "<html>Bad Gateway</html>")).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::OAuth(oauth_flow::Error::HttpStatus { status: 502, .. })
+        ));
+        let e = decode_response::<Profile>(&resp(200, r#"{"id":"u1""#)).unwrap_err();
+        assert!(matches!(e, Error::OAuth(oauth_flow::Error::Decode { .. })));
+    }
+
+    #[test]
+    fn generic_request_builds_its_parts() {
+        let r = ApiRequest::<Value>::get("v1/documents").param("page", "2");
+        assert_eq!(r.method(), Method::GET);
+        assert_eq!(r.path(), "v1/documents");
+        assert_eq!(
+            Endpoint::query(&r),
+            vec![(Cow::Borrowed("page"), "2".to_owned())]
+        );
+        assert!(Endpoint::body(&r).unwrap().is_none());
+        let p = ApiRequest::<Value>::post("v1/notes", serde_json::json!({"text": "hi"}));
+        assert_eq!(p.method(), Method::POST);
+        assert!(Endpoint::body(&p).unwrap().is_some());
+    }
+}

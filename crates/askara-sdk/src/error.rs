@@ -1,0 +1,222 @@
+//! The crate's one error type.
+//!
+//! The cases an application usually handles get their own variant (the user denied consent, the
+//! grant must be authorized again, a scope is missing, the API refused a call); everything else
+//! is the core's [`oauth_flow::Error`], kept whole in [`Error::OAuth`]. No message ever contains
+//! a token, a code or the client secret.
+
+use oauth_flow::{CallbackError, ErrorCode};
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Longest error code kept from an API error body, in bytes.
+const CODE_LIMIT: usize = 64;
+/// Longest description kept from an API error body, in bytes.
+const DESCRIPTION_LIMIT: usize = 512;
+
+/// Everything that can go wrong talking to Askara.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The user clicked "Deny" on Askara's consent page: the callback carried
+    /// `error=access_denied`. Nothing was sent to the token endpoint.
+    #[error("the user denied the authorization request{}", suffix(.description))]
+    AccessDenied {
+        /// Askara's `error_description`, if any (bounded).
+        description: Option<String>,
+    },
+
+    /// The grant of `subject` cannot be refreshed any more (its refresh token was rejected with
+    /// `invalid_grant`, e.g. because it was already rotated, or nothing is stored for it): send
+    /// the user through [`Askara::authorize_url`](crate::Askara::authorize_url) again.
+    #[error("re-authorization required for `{subject}`: {reason}")]
+    ReauthorizationRequired {
+        /// The application's key of the user whose grant failed.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// The API answered 403 `insufficient_scope`: the user did not grant the scope this call
+    /// needs (e.g. `organization`). Refreshing does not help; authorize with the scope.
+    #[error("the access token lacks a required scope{}", suffix(.description))]
+    InsufficientScope {
+        /// Askara's `error_description` (bounded).
+        description: Option<String>,
+    },
+
+    /// The API answered with an error status and an `{"error": …}` JSON body.
+    #[error("Askara API error {code} (HTTP {status}){}", suffix(.description))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The `error` code (bounded), e.g. `invalid_token`.
+        code: String,
+        /// The `error_description` (bounded), if any.
+        description: Option<String>,
+    },
+
+    /// The access token is not a JWT, so its claims cannot be read.
+    #[error("the access token is not a JWT; its claims cannot be read")]
+    NotAJwt,
+
+    /// Any other failure of the OAuth core: configuration, callback checks, token endpoint
+    /// errors, transport, timeouts, decoding, the token store.
+    #[error(transparent)]
+    OAuth(oauth_flow::Error),
+}
+
+impl Error {
+    /// The HTTP status behind the error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            Error::InsufficientScope { .. } => Some(403),
+            Error::OAuth(e) => e.status(),
+            Error::AccessDenied { .. } | Error::ReauthorizationRequired { .. } | Error::NotAJwt => {
+                None
+            }
+        }
+    }
+
+    /// Whether the user must go through the authorization flow again to fix this.
+    pub fn needs_authorization(&self) -> bool {
+        matches!(
+            self,
+            Error::ReauthorizationRequired { .. }
+                | Error::AccessDenied { .. }
+                | Error::InsufficientScope { .. }
+        )
+    }
+
+    pub(crate) fn api(status: u16, code: &str, description: Option<&str>) -> Self {
+        let description = description.map(|d| truncate(d, DESCRIPTION_LIMIT));
+        if status == 403 && code == "insufficient_scope" {
+            return Error::InsufficientScope { description };
+        }
+        Error::Api {
+            status,
+            code: truncate(code, CODE_LIMIT),
+            description,
+        }
+    }
+}
+
+impl From<oauth_flow::Error> for Error {
+    fn from(e: oauth_flow::Error) -> Self {
+        match e {
+            oauth_flow::Error::ReauthorizationRequired { key, reason } => {
+                Error::ReauthorizationRequired {
+                    subject: key.subject().to_owned(),
+                    reason,
+                }
+            }
+            oauth_flow::Error::Callback(CallbackError::Provider(p))
+                if p.code == ErrorCode::AccessDenied =>
+            {
+                Error::AccessDenied {
+                    description: p.description,
+                }
+            }
+            other => Error::OAuth(other),
+        }
+    }
+}
+
+impl From<oauth_flow::ConfigError> for Error {
+    fn from(e: oauth_flow::ConfigError) -> Self {
+        Error::OAuth(e.into())
+    }
+}
+
+fn suffix(description: &Option<String>) -> String {
+    match description {
+        Some(d) if !d.is_empty() => format!(": {d}"),
+        _ => String::new(),
+    }
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary.
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth_flow::{GrantKey, OAuthError};
+
+    #[test]
+    fn s17_reauthorization_is_typed_and_names_the_subject() {
+        let core = oauth_flow::Error::ReauthorizationRequired {
+            key: GrantKey::new("askara", "client", "user-42"),
+            reason: "the refresh token was rejected (invalid_grant)".into(),
+        };
+        let e = Error::from(core);
+        assert!(matches!(
+            &e,
+            Error::ReauthorizationRequired { subject, .. } if subject == "user-42"
+        ));
+        assert!(e.needs_authorization());
+        assert_eq!(
+            e.to_string(),
+            "re-authorization required for `user-42`: the refresh token was rejected (invalid_grant)"
+        );
+    }
+
+    #[test]
+    fn s6_access_denied_callback_is_typed() {
+        let core = oauth_flow::Error::Callback(CallbackError::Provider(OAuthError::new(
+            None,
+            "access_denied",
+            Some("The user denied access"),
+            None,
+        )));
+        let e = Error::from(core);
+        assert!(matches!(
+            &e,
+            Error::AccessDenied { description: Some(d) } if d == "The user denied access"
+        ));
+        // Other callback errors stay core errors.
+        let other = Error::from(oauth_flow::Error::Callback(CallbackError::Provider(
+            OAuthError::new(None, "invalid_scope", None, None),
+        )));
+        assert!(matches!(other, Error::OAuth(_)));
+    }
+
+    #[test]
+    fn s20_insufficient_scope_is_its_own_variant() {
+        let e = Error::api(
+            403,
+            "insufficient_scope",
+            Some("the token lacks the organization scope"),
+        );
+        assert!(matches!(e, Error::InsufficientScope { .. }));
+        assert_eq!(e.status(), Some(403));
+        let e = Error::api(401, "invalid_token", None);
+        assert!(matches!(&e, Error::Api { status: 401, code, .. } if code == "invalid_token"));
+        assert_eq!(e.to_string(), "Askara API error invalid_token (HTTP 401)");
+    }
+
+    #[test]
+    fn s10_api_error_fields_are_bounded() {
+        let long = "é".repeat(2000);
+        match Error::api(500, &long, Some(&long)) {
+            Error::Api {
+                code, description, ..
+            } => {
+                assert!(code.len() <= CODE_LIMIT + '…'.len_utf8());
+                assert!(description.is_some_and(|d| d.len() <= DESCRIPTION_LIMIT + '…'.len_utf8()));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Snapshots of every request shape the Askara SDK builds, secrets redacted (SECURITY S4, S15,
+//! S19, S25), plus checks that the raw secrets really are in the requests (so the redactions
+//! hide something) and nowhere else.
+
+// Test helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use askara_sdk::{Askara, ExposeSecret, GetOrganization, GetProfile, MemoryStore, SecretString};
+use oauth_flow::{AccessToken, Authorization, Url};
+
+const CLIENT_ID: &str = "askara-client-id";
+const CLIENT_SECRET: &str = "askara-canary-client-secret-5f1c";
+const REDIRECT_URI: &str = "https://myapp.example/askara/callback";
+const CODE: &str = "canary-code-9a8b7c";
+const REFRESH_TOKEN: &str = "canary-refresh-token-1d2e3f";
+const ACCESS_TOKEN: &str = "canary-access-token-4a5b6c";
+
+fn client() -> Askara {
+    Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+        .store(Arc::new(MemoryStore::new()))
+        .build()
+        .unwrap()
+}
+
+fn state_of(url: &Url) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+#[test]
+fn s4_authorize_url_matches_the_guide() {
+    let (url, pending) = client().authorize_url().unwrap();
+    let state = state_of(&url);
+    assert!(state.len() >= 22, "state carries at least 128 bits");
+    let shown = url.as_str().replace(&state, "[state]");
+    // The exact shape of Askara's guide, parameter order and `%20` included.
+    assert_eq!(
+        shown,
+        "https://app.askara.loc/authorize?response_type=code&client_id=askara-client-id\
+         &redirect_uri=https%3A%2F%2Fmyapp.example%2Faskara%2Fcallback\
+         &scope=profile%20organization&state=[state]"
+    );
+    insta::assert_snapshot!("authorize_url", shown);
+    // S3: a confidential client without PKCE in Askara's guide: no challenge is sent.
+    assert!(!url.as_str().contains("code_challenge"));
+    assert!(!format!("{pending:?}").contains(&state));
+}
+
+#[test]
+fn s1_each_authorize_url_has_a_fresh_state() {
+    let c = client();
+    let (a, _) = c.authorize_url().unwrap();
+    let (b, _) = c.authorize_url().unwrap();
+    assert_ne!(state_of(&a), state_of(&b));
+}
+
+#[test]
+fn custom_scopes_and_hosts() {
+    let c = Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+        .app_base_url("https://app.staging.askara.example/")
+        .api_base_url("https://api.staging.askara.example")
+        .scopes(["profile"])
+        .build()
+        .unwrap();
+    let (url, _) = c.authorize_url().unwrap();
+    assert!(
+        url.as_str()
+            .starts_with("https://app.staging.askara.example/authorize?")
+    );
+    assert!(url.as_str().contains("&scope=profile&state="));
+    assert_eq!(
+        c.oauth_client().profile().token_url().as_str(),
+        "https://api.staging.askara.example/oauth2/token"
+    );
+}
+
+#[test]
+fn s15_code_exchange_is_one_json_body() {
+    let c = client();
+    let (url, pending) = c.authorize_url().unwrap();
+    let callback = format!("{REDIRECT_URI}?state={}&code={CODE}", state_of(&url));
+    let code = pending.complete(&callback).unwrap();
+    let req = c.exchange_code_request(&code).unwrap();
+
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["code"], CODE);
+    assert_eq!(body["client_secret"], CLIENT_SECRET);
+    assert_eq!(
+        body["redirect_uri"], REDIRECT_URI,
+        "S4: byte-identical redirect_uri"
+    );
+    assert!(
+        req.headers.get("authorization").is_none(),
+        "S15: one method only"
+    );
+    assert!(req.url.query().is_none(), "S15: never in the URL");
+
+    insta::assert_json_snapshot!("exchange_code_request", req.to_snapshot(), {
+        ".body.code" => "[redacted]",
+        ".body.client_secret" => "[redacted]",
+    });
+}
+
+#[test]
+fn s15_refresh_is_one_json_body() {
+    let req = client()
+        .refresh_request(&SecretString::from(REFRESH_TOKEN))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["refresh_token"], REFRESH_TOKEN);
+    assert_eq!(body["client_secret"], CLIENT_SECRET);
+    assert!(req.headers.get("authorization").is_none());
+    assert!(req.url.query().is_none());
+
+    insta::assert_json_snapshot!("refresh_request", req.to_snapshot(), {
+        ".body.refresh_token" => "[redacted]",
+        ".body.client_secret" => "[redacted]",
+    });
+}
+
+#[test]
+fn s19_api_requests_carry_the_bearer_in_the_header_only() {
+    let session = client().session("user-1").unwrap();
+    let auth = Authorization::bearer(AccessToken::new(SecretString::from(ACCESS_TOKEN))).unwrap();
+    let profile = session.api().request(&GetProfile, Some(&auth)).unwrap();
+    assert_eq!(
+        profile
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        format!("Bearer {ACCESS_TOKEN}")
+    );
+    assert!(profile.url.query().is_none() && profile.body.is_empty());
+    insta::assert_json_snapshot!("profile_request", profile.to_snapshot(), {
+        ".headers.authorization" => "[redacted]",
+    });
+    let org = session
+        .api()
+        .request(&GetOrganization, Some(&auth))
+        .unwrap();
+    insta::assert_json_snapshot!("organization_request", org.to_snapshot(), {
+        ".headers.authorization" => "[redacted]",
+    });
+    // S19: a path leaving the API origin is refused before anything is built.
+    assert!(
+        session
+            .api()
+            .url("https://evil.example/v1/profile")
+            .is_err()
+    );
+    // A scheme-relative path is read as a path below the base: it stays on Askara's host.
+    let relative = session.api().url("//evil.example/v1/profile").unwrap();
+    assert_eq!(relative.host_str(), Some("api.askara.ai"));
+}
+
+#[test]
+fn s25_debug_output_and_request_debug_hide_secrets() {
+    let c = client();
+    let (url, pending) = c.authorize_url().unwrap();
+    let code = pending
+        .complete(&format!(
+            "{REDIRECT_URI}?state={}&code={CODE}",
+            state_of(&url)
+        ))
+        .unwrap();
+    let exchange = c.exchange_code_request(&code).unwrap();
+    let refresh = c
+        .refresh_request(&SecretString::from(REFRESH_TOKEN))
+        .unwrap();
+    let session = c.session("user-1").unwrap();
+    let shown = format!("{c:?} {code:?} {exchange:?} {refresh:?} {session:?}");
+    for secret in [CLIENT_SECRET, CODE, REFRESH_TOKEN] {
+        assert!(!shown.contains(secret), "{secret} leaked in Debug");
+    }
+    assert_eq!(code.code().expose_secret(), CODE);
+}
