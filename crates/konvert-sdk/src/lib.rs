@@ -1,1 +1,102 @@
-//! Work in progress.
+//! Konvert SDK: typed GraphQL operations against the Konvert API, authenticated with OAuth 2.0
+//! client credentials or a self-signed JWT.
+//!
+//! - [`Environment`]: production (`https://api.konvertapp.com/api`), staging, or a custom base
+//!   URL such as the sandbox's.
+//! - [`Auth`]: the API key and secret, used either for the client credentials grant or to sign
+//!   HS256 JWTs. Both end up as `Authorization: Bearer`.
+//! - [`KonvertClient::query`]: sends an operation from [`operations`] (generated with
+//!   `graphql_client` by `cargo xtask codegen`) and returns its typed data. GraphQL errors,
+//!   partial data and HTTP failures are distinct [`Error`] variants.
+//!
+//! # Client credentials
+//!
+//! The token is requested once (`POST /oauth/token`, HTTP Basic, `grant_type=client_credentials`),
+//! cached for its `expires_in` and renewed shortly before it expires, with one request however
+//! many calls are waiting.
+//!
+//! ```no_run
+//! use konvert_sdk::operations::{ListContacts, list_contacts};
+//! use konvert_sdk::{Auth, Environment, KonvertClient, SecretString};
+//!
+//! # async fn run() -> Result<(), konvert_sdk::Error> {
+//! let secret = SecretString::from(std::env::var("KONVERT_API_SECRET").unwrap_or_default());
+//! let client = KonvertClient::builder(
+//!     Environment::Production,
+//!     Auth::client_credentials("your-api-key", secret),
+//! )
+//! .build()?;
+//!
+//! let page = client
+//!     .query::<ListContacts>(list_contacts::Variables { first: Some(10), after: None, filter: None })
+//!     .await?;
+//! for edge in page.contacts.edges {
+//!     println!("{} {}", edge.node.first_name, edge.node.last_name);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Self-signed JWT
+//!
+//! HS256, `sub` = the API key, signed with the API secret; the lifetime may not exceed six hours
+//! ([`MAX_JWT_LIFETIME`]). One JWT is signed per lifetime and reused by every call until it
+//! nears its `exp`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use konvert_sdk::operations::{CreateContact, create_contact};
+//! use konvert_sdk::{Auth, Environment, KonvertClient, SecretString};
+//!
+//! # async fn run() -> Result<(), konvert_sdk::Error> {
+//! let secret = SecretString::from(std::env::var("KONVERT_API_SECRET").unwrap_or_default());
+//! let auth = Auth::jwt("your-api-key", secret, Duration::from_secs(3600));
+//! let client = KonvertClient::builder(Environment::Staging, auth).build()?;
+//!
+//! let created = client
+//!     .query::<CreateContact>(create_contact::Variables {
+//!         input: create_contact::CreateContactInput {
+//!             first_name: "Ada".into(),
+//!             last_name: "Lovelace".into(),
+//!             email: "ada@example.com".into(),
+//!             phone: None,
+//!             job_title: None,
+//!             company_id: None,
+//!             lifecycle_stage: None,
+//!         },
+//!     })
+//!     .await?;
+//! println!("created {}", created.create_contact.id);
+//! # Ok(()) }
+//! ```
+//!
+//! # Against the sandbox
+//!
+//! `Environment::custom(sb.url(sandbox::Provider::Konvert))` points every endpoint at the
+//! workspace's in-process emulator (`http://127.0.0.1:PORT/konvert`).
+
+#![forbid(unsafe_code)]
+
+mod auth;
+mod client;
+mod environment;
+mod error;
+mod graphql;
+
+/// The checked-in generated operations (see the crate README's codegen section).
+// Formatted by prettyplease in `cargo xtask codegen`, not rustfmt, so `--check` stays exact.
+#[rustfmt::skip]
+#[allow(missing_docs, unused_imports, non_camel_case_types, clippy::all)]
+pub mod operations;
+
+pub use auth::{Auth, AuthMode, DEFAULT_JWT_LIFETIME, MAX_JWT_LIFETIME};
+pub use client::{KonvertClient, KonvertClientBuilder, PROVIDER};
+pub use environment::{API_PATH, Environment, PRODUCTION_BASE_URL, STAGING_BASE_URL, TOKEN_PATH};
+pub use error::{Error, Result};
+pub use graphql::{GraphQlError, Location, Partial, PartialData, PathSegment};
+
+/// The trait every generated operation implements.
+pub use graphql_client::GraphQLQuery;
+/// The OAuth core, for its transport, clock and error types.
+pub use oauth_flow;
+/// Re-exported so users need no direct dependency for these.
+pub use oauth_flow::{AccessToken, ExposeSecret, HttpRequest, SecretString};

@@ -1,0 +1,258 @@
+//! [`KonvertClient`]: typed GraphQL operations sent with either authentication mode.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use graphql_client::GraphQLQuery;
+use oauth_flow::{
+    AccessToken, ApiClient, ClientAuth, Clock, CredentialSource, HttpRequest, JwtSigner,
+    OAuthClient, ProviderProfile, ReqwestTransport, SystemClock, TokenManager, Transport,
+};
+
+use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
+use crate::environment::Environment;
+use crate::error::{Error, Result};
+use crate::graphql::{GraphQlCall, Partial, PartialData, classify, decode_data};
+use crate::operations::{ListContacts, list_contacts};
+
+/// The provider name used in grant keys and logs.
+pub const PROVIDER: &str = "konvert";
+
+/// Most pages [`KonvertClient::list_all_contacts`] will follow.
+const MAX_PAGES: usize = 10_000;
+
+/// A Konvert API client. Cheap to clone; clones share the token cache.
+///
+/// Build it with [`KonvertClient::builder`]; send operations with [`query`](Self::query).
+#[derive(Clone)]
+pub struct KonvertClient {
+    environment: Environment,
+    mode: AuthMode,
+    api: ApiClient,
+    oauth: Option<OAuthClient>,
+}
+
+impl fmt::Debug for KonvertClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KonvertClient")
+            .field("environment", &self.environment)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builder for [`KonvertClient`].
+#[must_use]
+pub struct KonvertClientBuilder {
+    environment: Environment,
+    auth: Auth,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Option<Arc<dyn Clock>>,
+    refresh_margin: Option<Duration>,
+}
+
+impl fmt::Debug for KonvertClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KonvertClientBuilder")
+            .field("environment", &self.environment)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KonvertClientBuilder {
+    /// The transport (default: [`ReqwestTransport`] with its timeouts and body cap).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The clock used for token expiry and JWT `iat`/`exp` (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Client credentials only: how long before expiry a token is renewed (default 60 s, at
+    /// most 5 minutes).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = Some(margin);
+        self
+    }
+
+    /// Checks the configuration and builds the client. Nothing is sent: the first token is
+    /// requested (or the first JWT signed) by the first call.
+    pub fn build(self) -> Result<KonvertClient> {
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(t) => t,
+            None => Arc::new(ReqwestTransport::new()?),
+        };
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let Auth {
+            api_key,
+            api_secret,
+            mode,
+        } = self.auth;
+        let (credentials, oauth): (Arc<dyn CredentialSource>, _) = match mode {
+            AuthMode::ClientCredentials => {
+                let profile = ProviderProfile::builder(PROVIDER, self.environment.token_url())
+                    .client_auth(ClientAuth::SecretBasic)
+                    .encoding(oauth_flow::BodyEncoding::Form)
+                    .build()?;
+                let oauth = OAuthClient::builder(profile, api_key)
+                    .client_secret(api_secret)
+                    .build()?;
+                let mut manager =
+                    TokenManager::builder(oauth.clone(), transport.clone()).clock(clock);
+                if let Some(margin) = self.refresh_margin {
+                    manager = manager.refresh_margin(margin);
+                }
+                let grant = manager.build()?.client_credentials(&[]);
+                (Arc::new(grant), Some(oauth))
+            }
+            AuthMode::SelfSignedJwt { lifetime } => {
+                if lifetime > MAX_JWT_LIFETIME {
+                    return Err(Error::JwtLifetimeOverCap {
+                        requested: lifetime.as_secs(),
+                        cap: MAX_JWT_LIFETIME.as_secs(),
+                    });
+                }
+                let signer = JwtSigner::new(api_key, &api_secret, lifetime, MAX_JWT_LIFETIME)?
+                    .with_clock(clock);
+                (Arc::new(signer), None)
+            }
+        };
+        let api = ApiClient::builder(self.environment.base_url(), transport, credentials);
+        Ok(KonvertClient {
+            environment: self.environment,
+            mode,
+            api: api.build()?,
+            oauth,
+        })
+    }
+}
+
+impl KonvertClient {
+    /// Starts a client for `environment` authenticating with `auth`.
+    pub fn builder(environment: Environment, auth: Auth) -> KonvertClientBuilder {
+        KonvertClientBuilder {
+            environment,
+            auth,
+            transport: None,
+            clock: None,
+            refresh_margin: None,
+        }
+    }
+
+    /// The environment.
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    /// The authentication mode.
+    pub fn auth_mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    /// Sends operation `Q` with `variables` and returns its typed data.
+    ///
+    /// Errors: [`Error::GraphQl`] when the operation failed as a whole (200 with `errors` and
+    /// no data), [`Error::PartialData`] when some fields failed (use
+    /// [`query_partial`](Self::query_partial) to accept such data), [`Error::Unauthorized`]
+    /// and [`Error::Http`] for HTTP failures, [`Error::Decode`] for an unexpected body, and
+    /// [`Error::OAuthFlow`] for token, transport and configuration failures.
+    ///
+    /// A 401 renews the credential once (a new token, or a freshly signed JWT) and retries.
+    /// Operations go over `POST`, which the core never replays: a 429 or 503 is reported at
+    /// once as [`oauth_flow::Error::RateLimited`] (with its `Retry-After`).
+    pub async fn query<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData> {
+        let (data, errors) = self.send(GraphQlCall::new::<Q>(variables)?).await?;
+        if !errors.is_empty() {
+            return Err(Error::PartialData(PartialData { data, errors }));
+        }
+        decode_data(data)
+    }
+
+    /// Like [`query`](Self::query), but data that came with errors is returned with them
+    /// instead of as [`Error::PartialData`]. A response without data is still an error.
+    pub async fn query_partial<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> Result<Partial<Q::ResponseData>> {
+        let (data, errors) = self.send(GraphQlCall::new::<Q>(variables)?).await?;
+        Ok(Partial {
+            data: decode_data(data)?,
+            errors,
+        })
+    }
+
+    async fn send(
+        &self,
+        call: GraphQlCall,
+    ) -> Result<(serde_json::Value, Vec<crate::GraphQlError>)> {
+        let resp = self.api.execute(&call).await?;
+        classify(&resp)
+    }
+
+    /// The request [`query`](Self::query) would send for `Q` (sans-IO, for inspection and
+    /// snapshots), with its `Authorization` header: this obtains a token or signs a JWT
+    /// exactly as a call would.
+    pub async fn request<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<HttpRequest> {
+        let call = GraphQlCall::new::<Q>(variables)?;
+        let auth = self.api.credentials().authorization().await?;
+        Ok(self.api.request(&call, Some(&auth))?)
+    }
+
+    /// The token request of the client credentials mode (`None` in JWT mode), as a value.
+    pub fn token_request(&self) -> Result<Option<HttpRequest>> {
+        match &self.oauth {
+            Some(oauth) => Ok(Some(oauth.client_credentials_request(&[])?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The bearer the next call will send: the cached token (requesting one if needed) or the
+    /// current JWT (signing one if needed).
+    pub async fn access_token(&self) -> Result<AccessToken> {
+        let auth = self.api.credentials().authorization().await?;
+        auth.token
+            .ok_or_else(|| Error::OAuthFlow(oauth_flow::Error::MissingField("access_token")))
+    }
+
+    /// Every contact matching `filter`, following `pageInfo.endCursor` with pages of
+    /// `page_size` (1–50) until `hasNextPage` is false.
+    pub async fn list_all_contacts(
+        &self,
+        page_size: i64,
+        filter: Option<list_contacts::ContactFilter>,
+    ) -> Result<Vec<list_contacts::ListContactsContactsEdgesNode>> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .query::<ListContacts>(list_contacts::Variables {
+                    first: Some(page_size),
+                    after: after.clone(),
+                    filter: filter.clone(),
+                })
+                .await?
+                .contacts;
+            out.extend(page.edges.into_iter().map(|e| e.node));
+            if !page.page_info.has_next_page {
+                return Ok(out);
+            }
+            match page.page_info.end_cursor {
+                Some(next) if after.as_deref() != Some(next.as_str()) => after = Some(next),
+                _ => {
+                    return Err(Error::Decode {
+                        detail: "hasNextPage is true but endCursor does not advance".to_owned(),
+                    });
+                }
+            }
+        }
+        Err(Error::Decode {
+            detail: format!("more than {MAX_PAGES} pages"),
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! The crate's one error type, with variants named for the phase that failed.
+//!
+//! Messages never contain the API secret, a token or a JWT: they carry status codes, GraphQL
+//! error messages and codes, and bounded excerpts of response bodies.
+
+use crate::graphql::{GraphQlError, PartialData};
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong with a Konvert call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The requested self-signed JWT lifetime exceeds Konvert's limit of 6 hours; nothing was
+    /// signed or sent.
+    #[error("JWT lifetime of {requested} s exceeds Konvert's limit of {cap} s")]
+    JwtLifetimeOverCap {
+        /// The requested lifetime, seconds.
+        requested: u64,
+        /// The limit, seconds ([`MAX_JWT_LIFETIME`](crate::MAX_JWT_LIFETIME)).
+        cap: u64,
+    },
+
+    /// The variables could not be serialized into the request body; nothing was sent.
+    #[error("could not encode the GraphQL variables: {detail}")]
+    Encode {
+        /// Why, without the variables' values.
+        detail: String,
+    },
+
+    /// The GraphQL endpoint answered 401 even after one renewed credential: the token or JWT
+    /// was refused (wrong secret, expired, unknown key).
+    #[error("the Konvert API refused the credentials (HTTP 401){}", first_message(.errors))]
+    Unauthorized {
+        /// GraphQL errors of the body, if it had any.
+        errors: Vec<GraphQlError>,
+        /// A bounded excerpt of the body.
+        excerpt: String,
+    },
+
+    /// The GraphQL endpoint answered with a non-2xx status other than 401 (and other than a
+    /// 429/503 reported as [`oauth_flow::Error::RateLimited`] inside [`Error::OAuthFlow`]).
+    #[error("the Konvert API answered HTTP {status}{}", first_message(.errors))]
+    Http {
+        /// The status code.
+        status: u16,
+        /// GraphQL errors of the body, if it had any.
+        errors: Vec<GraphQlError>,
+        /// A bounded excerpt of the body.
+        excerpt: String,
+    },
+
+    /// A 200 response with `errors` and no `data`: the operation failed as a whole.
+    #[error("the GraphQL operation failed{}", first_message(.errors))]
+    GraphQl {
+        /// The errors, as sent (at least one).
+        errors: Vec<GraphQlError>,
+    },
+
+    /// A 200 response with `data` *and* `errors`: some fields failed and are null. The data is
+    /// kept; decode it with [`PartialData::decode`], or call
+    /// [`KonvertClient::query_partial`](crate::KonvertClient::query_partial) to accept it.
+    #[error("the GraphQL response holds partial data{}", first_message(&.0.errors))]
+    PartialData(PartialData),
+
+    /// The response is not a GraphQL response, or its `data` does not match the operation's
+    /// types.
+    #[error("could not decode the GraphQL response: {detail}")]
+    Decode {
+        /// Where and why.
+        detail: String,
+    },
+
+    /// Configuration, token endpoint, transport, timeout, body size or rate limiting, as
+    /// reported by the OAuth core.
+    #[error(transparent)]
+    OAuthFlow(#[from] oauth_flow::Error),
+}
+
+impl Error {
+    /// The HTTP status, when the failure came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { .. } => Some(401),
+            Self::Http { status, .. } => Some(*status),
+            Self::OAuthFlow(e) => e.status(),
+            Self::JwtLifetimeOverCap { .. }
+            | Self::Encode { .. }
+            | Self::GraphQl { .. }
+            | Self::PartialData(_)
+            | Self::Decode { .. } => None,
+        }
+    }
+
+    /// The GraphQL errors carried by this error, if any.
+    pub fn graphql_errors(&self) -> &[GraphQlError] {
+        match self {
+            Self::Unauthorized { errors, .. }
+            | Self::Http { errors, .. }
+            | Self::GraphQl { errors } => errors,
+            Self::PartialData(p) => &p.errors,
+            Self::JwtLifetimeOverCap { .. }
+            | Self::Encode { .. }
+            | Self::Decode { .. }
+            | Self::OAuthFlow(_) => &[],
+        }
+    }
+}
+
+/// `: <first message> (<code>)`, plus how many more, bounded.
+fn first_message(errors: &[GraphQlError]) -> String {
+    let Some(first) = errors.first() else {
+        return String::new();
+    };
+    let mut out = format!(": {}", crate::graphql::truncate(&first.message, 200));
+    if let Some(code) = first.code() {
+        out.push_str(&format!(" ({})", crate::graphql::truncate(code, 64)));
+    }
+    if errors.len() > 1 {
+        out.push_str(&format!(" and {} more", errors.len() - 1));
+    }
+    out
+}

@@ -1,0 +1,369 @@
+//! GraphQL wire types: the request body, the error model, and how a response is classified
+//! into data, partial data, GraphQL errors or HTTP errors.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use graphql_client::GraphQLQuery;
+use oauth_flow::http::Method;
+use oauth_flow::{Endpoint, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::environment::API_PATH;
+use crate::error::{Error, Result};
+
+/// Largest excerpt of a body kept in an error, bytes.
+const EXCERPT_LIMIT: usize = 512;
+
+/// One entry of a GraphQL response's `errors` (GraphQL spec §7.1.2). Unknown members are kept
+/// in [`extensions`](Self::extensions) only if the server put them there; others are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct GraphQlError {
+    /// The message, as sent.
+    pub message: String,
+    /// Where in the operation document the error applies.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub locations: Vec<Location>,
+    /// Which response field failed, e.g. `["contacts", "edges", 4, "node", "enrichment"]`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub path: Vec<PathSegment>,
+    /// Server-defined details; Konvert puts a machine-readable `code` here.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub extensions: Map<String, Value>,
+}
+
+impl GraphQlError {
+    /// `extensions.code` (e.g. `BAD_USER_INPUT`, `NOT_FOUND`, `UNAUTHENTICATED`), if present.
+    pub fn code(&self) -> Option<&str> {
+        self.extensions.get("code").and_then(Value::as_str)
+    }
+}
+
+impl fmt::Display for GraphQlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.path.is_empty() {
+            let path: Vec<String> = self.path.iter().map(ToString::to_string).collect();
+            write!(f, "{}: ", path.join("."))?;
+        }
+        f.write_str(&truncate(&self.message, EXCERPT_LIMIT))?;
+        if let Some(code) = self.code() {
+            write!(f, " ({code})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A position in the operation document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Location {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+}
+
+/// One step of an error's `path`: a field name or a list index.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// A field name (or alias).
+    Key(String),
+    /// A list index.
+    Index(u64),
+}
+
+impl fmt::Display for PathSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(k) => f.write_str(k),
+            Self::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Data that came with errors: the fields that failed are null. Returned inside
+/// [`Error::PartialData`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PartialData {
+    /// The `data` member as sent.
+    pub data: Value,
+    /// The `errors` member (at least one).
+    pub errors: Vec<GraphQlError>,
+}
+
+impl PartialData {
+    /// Decodes the data as an operation's `ResponseData` (null fields become `None`).
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        decode_data(self.data.clone())
+    }
+}
+
+/// Typed data and the errors that came with it (empty when the operation fully succeeded).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Partial<T> {
+    /// The data; fields that failed are `None`.
+    pub data: T,
+    /// The errors, as sent.
+    pub errors: Vec<GraphQlError>,
+}
+
+impl<T> Partial<T> {
+    /// Whether some fields failed.
+    pub fn is_partial(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// One GraphQL operation as an [`Endpoint`]: `POST {base}/api` with `{query, variables,
+/// operationName}` as JSON.
+#[derive(Debug, Clone)]
+pub(crate) struct GraphQlCall {
+    body: Value,
+}
+
+impl GraphQlCall {
+    /// The request body of `Q` with `variables` (`Q::build_query(variables)`, as JSON).
+    pub(crate) fn new<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Self> {
+        let mut body =
+            serde_json::to_value(Q::build_query(variables)).map_err(|e| Error::Encode {
+                detail: truncate(&e.to_string(), 200).into_owned(),
+            })?;
+        // Operations without variables serialize them as `null`; send `{}` instead.
+        if let Some(vars) = body.get_mut("variables")
+            && vars.is_null()
+        {
+            *vars = Value::Object(Map::new());
+        }
+        Ok(Self { body })
+    }
+}
+
+impl Endpoint for GraphQlCall {
+    type Output = Value;
+
+    fn method(&self) -> Method {
+        Method::POST
+    }
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(API_PATH)
+    }
+    fn body(&self) -> oauth_flow::Result<Option<Value>> {
+        Ok(Some(self.body.clone()))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawResponse {
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    errors: Vec<GraphQlError>,
+}
+
+/// Classifies a response from the GraphQL endpoint:
+///
+/// - 401 → [`Error::Unauthorized`]; any other non-2xx → [`Error::Http`] (GraphQL errors of the
+///   body kept in both);
+/// - 200 with `errors` and null or absent `data` → [`Error::GraphQl`];
+/// - 200 with `data` → the data and the errors that came with it (partial when not empty);
+/// - anything else → [`Error::Decode`].
+pub(crate) fn classify(resp: &HttpResponse) -> Result<(Value, Vec<GraphQlError>)> {
+    let status = resp.status.as_u16();
+    if !resp.status.is_success() {
+        let errors = serde_json::from_slice::<RawResponse>(&resp.body)
+            .map(|r| r.errors)
+            .unwrap_or_default();
+        let excerpt = excerpt(&resp.body);
+        return Err(if status == 401 {
+            Error::Unauthorized { errors, excerpt }
+        } else {
+            Error::Http {
+                status,
+                errors,
+                excerpt,
+            }
+        });
+    }
+    let raw: RawResponse = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
+        detail: format!("the body is not a GraphQL response ({})", json_category(&e)),
+    })?;
+    match raw.data {
+        Some(Value::Null) | None if !raw.errors.is_empty() => {
+            Err(Error::GraphQl { errors: raw.errors })
+        }
+        Some(Value::Null) | None => Err(Error::Decode {
+            detail: "the response has neither `data` nor `errors`".to_owned(),
+        }),
+        Some(data) => Ok((data, raw.errors)),
+    }
+}
+
+/// Decodes `data` as `T`.
+pub(crate) fn decode_data<T: DeserializeOwned>(data: Value) -> Result<T> {
+    serde_json::from_value(data).map_err(|e| Error::Decode {
+        detail: format!(
+            "`data` does not match the operation: {}",
+            truncate(&e.to_string(), 200)
+        ),
+    })
+}
+
+fn json_category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    }
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &s[..end]))
+}
+
+/// A bounded, lossy excerpt of a body, whitespace collapsed.
+fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_LIMIT * 2)];
+    let text = String::from_utf8_lossy(head);
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    truncate(&collapsed, EXCERPT_LIMIT).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth_flow::http::{HeaderMap, StatusCode};
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn data_without_errors() {
+        let (data, errors) = classify(&resp(200, r#"{"data":{"a":1}}"#)).unwrap();
+        assert_eq!(data["a"], 1);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn errors_without_data_are_graphql_errors() {
+        let err = classify(&resp(
+            200,
+            r#"{"data":null,"errors":[{"message":"no such company","path":["createContact"],
+                "locations":[{"line":2,"column":3}],"extensions":{"code":"NOT_FOUND"}}]}"#,
+        ))
+        .unwrap_err();
+        let Error::GraphQl { errors } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(errors[0].code(), Some("NOT_FOUND"));
+        assert_eq!(
+            errors[0].path,
+            vec![PathSegment::Key("createContact".into())]
+        );
+        assert_eq!(errors[0].locations[0].line, 2);
+        assert_eq!(
+            err.to_string(),
+            "the GraphQL operation failed: no such company (NOT_FOUND)"
+        );
+        // Absent `data` is the same as null.
+        assert!(matches!(
+            classify(&resp(200, r#"{"errors":[{"message":"x"}]}"#)),
+            Err(Error::GraphQl { .. })
+        ));
+    }
+
+    #[test]
+    fn data_with_errors_is_partial() {
+        let (data, errors) = classify(&resp(
+            200,
+            r#"{"data":{"c":{"e":null}},"errors":[{"message":"m","path":["c",0,"e"],"locations":null,"extensions":null}]}"#,
+        ))
+        .unwrap();
+        assert!(data["c"]["e"].is_null());
+        assert_eq!(
+            errors[0].path,
+            vec![
+                PathSegment::Key("c".into()),
+                PathSegment::Index(0),
+                PathSegment::Key("e".into())
+            ]
+        );
+        assert_eq!(errors[0].to_string(), "c.0.e: m");
+    }
+
+    #[test]
+    fn http_errors_keep_status_errors_and_a_bounded_excerpt() {
+        let err = classify(&resp(
+            401,
+            r#"{"errors":[{"message":"the JWT expired","extensions":{"code":"UNAUTHENTICATED"}}]}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::Unauthorized { errors, .. } if errors[0].code() == Some("UNAUTHENTICATED"))
+        );
+        assert_eq!(err.status(), Some(401));
+
+        let html = format!("<html>{}</html>", "x".repeat(5000));
+        let err = classify(&resp(502, &html)).unwrap_err();
+        let Error::Http {
+            status,
+            errors,
+            excerpt,
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*status, 502);
+        assert!(errors.is_empty());
+        assert!(excerpt.len() <= EXCERPT_LIMIT + '…'.len_utf8());
+    }
+
+    #[test]
+    fn malformed_bodies_are_decode_errors() {
+        assert!(matches!(
+            classify(&resp(200, "{not json")),
+            Err(Error::Decode { .. })
+        ));
+        assert!(matches!(
+            classify(&resp(200, "{}")),
+            Err(Error::Decode { .. })
+        ));
+        assert!(matches!(
+            decode_data::<Vec<u8>>(serde_json::json!({"a": 1})),
+            Err(Error::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h…");
+        assert_eq!(truncate("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,187 @@
+//! Snapshots of every request shape konvert-sdk builds (token request, GraphQL query and
+//! mutation), secrets redacted, plus exact checks of the parts the snapshots redact.
+
+// Test helpers outside `#[test]` functions may unwrap too (clippy.toml covers only the tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use konvert_sdk::oauth_flow::{ExposeSecret as _, ManualClock};
+use konvert_sdk::operations::{
+    CreateContact, GetViewer, ListContacts, create_contact, get_viewer, list_contacts,
+};
+use konvert_sdk::{Auth, Environment, KonvertClient, SecretString};
+
+/// The credentials of Konvert's own documentation example.
+const DOC_KEY: &str = "yourApiKey";
+const DOC_SECRET: &str = "yourApiSecret1234567890";
+/// The `Authorization` value of the documentation's token request example.
+const DOC_BASIC: &str = "Basic eW91ckFwaUtleTp5b3VyQXBpU2VjcmV0MTIzNDU2Nzg5MA==";
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+fn jwt_client(env: Environment) -> KonvertClient {
+    let clock = Arc::new(ManualClock::new(
+        UNIX_EPOCH + Duration::from_secs(1_746_818_722),
+    ));
+    KonvertClient::builder(
+        env,
+        Auth::jwt(DOC_KEY, secret(DOC_SECRET), Duration::from_secs(3600)),
+    )
+    .clock(clock)
+    .build()
+    .unwrap()
+}
+
+/// S14/S15: the token request is exactly the documented one: Basic in the header, only
+/// `grant_type=client_credentials` in the form body, nothing in the URL.
+#[test]
+fn s14_s15_token_request_matches_the_documented_example() {
+    let client = KonvertClient::builder(
+        Environment::Production,
+        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
+    )
+    .build()
+    .unwrap();
+    let req = client.token_request().unwrap().unwrap();
+    assert_eq!(
+        req.headers.get("authorization").unwrap().to_str().unwrap(),
+        DOC_BASIC
+    );
+    assert!(req.headers.get("authorization").unwrap().is_sensitive());
+    assert_eq!(req.body, b"grant_type=client_credentials");
+    assert_eq!(req.url.query(), None);
+    insta::assert_json_snapshot!("token_request", req.to_snapshot(), {
+        ".headers.authorization" => "[redacted]",
+    });
+}
+
+#[test]
+fn staging_token_request_goes_to_the_staging_host() {
+    let client = KonvertClient::builder(
+        Environment::Staging,
+        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
+    )
+    .build()
+    .unwrap();
+    let req = client.token_request().unwrap().unwrap();
+    assert_eq!(
+        req.url.as_str(),
+        "https://api.staging.konvertapp.com/oauth/token"
+    );
+}
+
+#[test]
+fn jwt_mode_has_no_token_request() {
+    assert!(
+        jwt_client(Environment::Production)
+            .token_request()
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// S19: the GraphQL request is a JSON POST to `/api` with `query`, `variables` and
+/// `operationName`, and the bearer only in the `Authorization` header.
+#[tokio::test]
+async fn s19_query_request_shape() {
+    let client = jwt_client(Environment::Production);
+    let req = client
+        .request::<ListContacts>(list_contacts::Variables {
+            first: Some(2),
+            after: Some("Y3Vyc29yOjE=".to_owned()),
+            filter: Some(list_contacts::ContactFilter {
+                search: Some("ada".to_owned()),
+                company_id: None,
+                lifecycle_stage: Some(list_contacts::LifecycleStage::CUSTOMER),
+            }),
+        })
+        .await
+        .unwrap();
+    let auth = req.headers.get("authorization").unwrap();
+    assert!(auth.is_sensitive());
+    let jwt = client.access_token().await.unwrap();
+    assert_eq!(
+        auth.to_str().unwrap(),
+        format!("Bearer {}", jwt.secret().expose_secret())
+    );
+    let body = String::from_utf8(req.body.clone()).unwrap();
+    assert!(!body.contains(jwt.secret().expose_secret()));
+    assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
+    insta::assert_json_snapshot!("graphql_query_request", req.to_snapshot(), {
+        ".headers.authorization" => "[redacted]",
+    });
+}
+
+#[tokio::test]
+async fn mutation_request_shape() {
+    let client = jwt_client(Environment::custom("http://127.0.0.1:9/konvert"));
+    let req = client
+        .request::<CreateContact>(create_contact::Variables {
+            input: create_contact::CreateContactInput {
+                first_name: "Grace".to_owned(),
+                last_name: "Hopper".to_owned(),
+                email: "grace@example.com".to_owned(),
+                phone: None,
+                job_title: Some("Rear Admiral".to_owned()),
+                company_id: Some("company-1".to_owned()),
+                lifecycle_stage: None,
+            },
+        })
+        .await
+        .unwrap();
+    assert_eq!(req.url.as_str(), "http://127.0.0.1:9/konvert/api");
+    insta::assert_json_snapshot!("graphql_mutation_request", req.to_snapshot(), {
+        ".headers.authorization" => "[redacted]",
+    });
+}
+
+/// An operation without variables sends `"variables": {}` rather than null.
+#[tokio::test]
+async fn operation_without_variables_sends_an_empty_object() {
+    let req = jwt_client(Environment::Production)
+        .request::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["variables"], serde_json::json!({}));
+    assert_eq!(body["operationName"], "GetViewer");
+}
+
+/// S8: a custom base URL must be https, or http on loopback only.
+#[test]
+fn s8_plain_http_base_url_is_refused() {
+    let err = KonvertClient::builder(
+        Environment::custom("http://api.konvertapp.com"),
+        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
+    )
+    .build()
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
+                konvert_sdk::oauth_flow::ConfigError::InsecureUrl { .. }
+            ))
+        ),
+        "{err:?}"
+    );
+}
+
+/// S25: no committed snapshot holds the secret, the Basic credentials or a JWT.
+#[test]
+fn s25_snapshots_hold_no_secret() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        seen += 1;
+        assert!(!text.contains(DOC_SECRET));
+        assert!(!text.contains(DOC_BASIC.trim_start_matches("Basic ")));
+        assert!(!text.contains("eyJ"), "a JWT in a snapshot");
+    }
+    assert!(seen >= 3);
+}
