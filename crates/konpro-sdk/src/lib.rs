@@ -1,1 +1,88 @@
-//! Work in progress.
+//! KonPro SDK: log users in with OAuth 2.0 (Authorization Code + PKCE, public client) or use an
+//! API token, then call the KonPro API with typed models.
+//!
+//! - [`KonPro`]: the OAuth client of your app. [`login_url`](KonPro::login_url) →
+//!   [`complete_login`](KonPro::complete_login) → a per-user [`Client`]. Tokens are kept per
+//!   user key in a [`TokenStore`], refreshed ahead of expiry at KonPro's separate
+//!   `/v1/oauth/refresh_token` endpoint, and once more after a 401.
+//! - [`Client`]: calls the API with a user's grant (`Authorization: Bearer`) or an API token
+//!   ([`Client::api_key`], `X-API-KEY`): [`account_get`](Client::account_get) returns an
+//!   [`Account`]; [`get`](Client::get), [`post`](Client::post), [`ApiRequest`] and your own
+//!   [`Endpoint`]s reach any other endpoint with the same authentication.
+//! - [`BaseUrls`]: production by default; staging or the sandbox with one setting.
+//! - [`Error`]: one error type; callback, re-authorization, 401 and API errors have their own
+//!   variants. No message contains a token, code, verifier or key.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use konpro_sdk::KonPro;
+//!
+//! # async fn run() -> konpro_sdk::Result<()> {
+//! let konpro = KonPro::builder("YOUR_CLIENT_ID", "https://example.com/oauth/callback")
+//!     // .sandbox("http://127.0.0.1:PORT/konpro") or .base_urls(app, api) for staging
+//!     .build()?;
+//!
+//! // 1. Send the user to KonPro; keep `pending` in their (server-side) session.
+//! let (url, pending) = konpro.login_url()?;
+//! println!("open {url}");
+//!
+//! // 2. KonPro redirects to https://example.com/oauth/callback?code=...&state=...
+//! let callback = "https://example.com/oauth/callback?code=...&state=...";
+//!
+//! // 3. Check the state, exchange the code, keep the tokens for this user.
+//! let client = konpro.complete_login("user-42", pending, callback).await?;
+//!
+//! // 4. Call the API; tokens refresh themselves.
+//! let account = client.account_get().await?;
+//! let tier = account.user_plan.as_ref().and_then(|p| p.tier.as_deref());
+//! println!("{:?} on plan {tier:?}", account.email());
+//!
+//! // Any other endpoint, same authentication:
+//! let other: serde_json::Value = client.get("v1/some-endpoint").await?;
+//! # let _ = other;
+//! # Ok(()) }
+//! ```
+//!
+//! With an API token instead (no login):
+//!
+//! ```no_run
+//! # async fn run() -> konpro_sdk::Result<()> {
+//! use konpro_sdk::{Client, SecretString};
+//!
+//! let client = Client::api_key(SecretString::from("YOUR_API_TOKEN".to_owned())).build()?;
+//! let account = client.account_get().await?;
+//! # let _ = account;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod client;
+mod de;
+pub mod error;
+pub mod oauth;
+pub mod profile;
+
+pub use account::{
+    ACCOUNT_GET_PATH, Account, AccountGet, Experiment, Feature, Quota, SpaceInfo, User, UserPlan,
+};
+pub use client::{API_KEY_HEADER, ApiRequest, Auth, AuthMode, Client, ClientBuilder};
+pub use error::{Error, Result};
+pub use oauth::{KonPro, KonProBuilder};
+pub use profile::{API_BASE_URL, APP_BASE_URL, BaseUrls, PROVIDER};
+
+/// Re-exported so an [`Endpoint`] can name its method.
+pub use oauth_flow::http::Method;
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+/// Re-exported from the OAuth core so most apps need no direct `oauth-flow` dependency.
+pub use oauth_flow::{
+    AuthorizedCode, CallbackError, Endpoint, ErrorCode, FileStore, GrantHandle, HttpRequest,
+    HttpResponse, MemoryStore, PendingAuthorization, RetryPolicy, SecretString, Token, TokenStore,
+    Url,
+};

@@ -1,0 +1,246 @@
+//! The crate's one error type.
+//!
+//! Failures KonPro users act on get their own variants ([`Error::Callback`],
+//! [`Error::ReauthorizationRequired`], [`Error::Unauthorized`], [`Error::Api`]); everything else
+//! (transport, timeouts, token endpoint errors, rate limits, stores) is an
+//! [`oauth_flow::Error`] in [`Error::OAuthFlow`]. No message ever contains a token, code,
+//! verifier or API key.
+
+use oauth_flow::{CallbackError, ErrorCode};
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Largest KonPro error message kept in an error, in bytes.
+pub const MESSAGE_LIMIT: usize = 512;
+
+/// Everything that can go wrong when talking to KonPro.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The login callback was rejected before any token request was sent: wrong or missing
+    /// `state`, another redirect URI, expired, or the user denied access
+    /// ([`CallbackError::Provider`] with code `access_denied`).
+    #[error("KonPro login callback rejected: {0}")]
+    Callback(CallbackError),
+
+    /// The user's grant is gone or its refresh token was rejected: send the user through
+    /// [`KonPro::login_url`](crate::KonPro::login_url) again.
+    #[error("user `{subject}` must log in to KonPro again: {reason}")]
+    ReauthorizationRequired {
+        /// The subject (user key) whose grant failed.
+        subject: String,
+        /// Why, without any secret.
+        reason: String,
+    },
+
+    /// The KonPro API refused the credentials (HTTP 401): an invalid API key, or an access
+    /// token still refused after one refresh and one retry.
+    #[error("KonPro refused the credentials (HTTP 401){}", suffix(.message))]
+    Unauthorized {
+        /// KonPro's message, bounded to [`MESSAGE_LIMIT`] bytes.
+        message: Option<String>,
+    },
+
+    /// The KonPro API answered with a non-success status other than 401.
+    #[error("KonPro API error (HTTP {status}){}{}", code_suffix(.code), suffix(.message))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// KonPro's error code (`error` or `code` in the body), if any.
+        code: Option<String>,
+        /// KonPro's message (or a bounded excerpt of a non-JSON body), at most
+        /// [`MESSAGE_LIMIT`] bytes.
+        message: Option<String>,
+    },
+
+    /// A success response could not be decoded into the expected type.
+    #[error("could not decode the response of {endpoint}: {detail}")]
+    Decode {
+        /// The endpoint path.
+        endpoint: String,
+        /// Category and position of the problem (never values from the body).
+        detail: String,
+    },
+
+    /// A request body could not be serialized to JSON.
+    #[error("could not encode the request body: {detail}")]
+    Encode {
+        /// Why.
+        detail: String,
+    },
+
+    /// Any other failure of the OAuth core: configuration, transport, timeout, body too large,
+    /// token endpoint error (e.g. `invalid_grant` on a code exchange), rate limiting, store.
+    #[error(transparent)]
+    OAuthFlow(oauth_flow::Error),
+}
+
+impl From<oauth_flow::Error> for Error {
+    fn from(e: oauth_flow::Error) -> Self {
+        match e {
+            oauth_flow::Error::Callback(c) => Error::Callback(c),
+            oauth_flow::Error::ReauthorizationRequired { key, reason } => {
+                Error::ReauthorizationRequired {
+                    subject: key.subject().to_owned(),
+                    reason,
+                }
+            }
+            other => Error::OAuthFlow(other),
+        }
+    }
+}
+
+impl From<oauth_flow::ConfigError> for Error {
+    fn from(e: oauth_flow::ConfigError) -> Self {
+        Error::OAuthFlow(e.into())
+    }
+}
+
+impl Error {
+    /// The HTTP status, when the failure came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { .. } => Some(401),
+            Error::Api { status, .. } => Some(*status),
+            Error::OAuthFlow(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The OAuth error code, when KonPro reported one (token endpoint or callback).
+    pub fn oauth_code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::Callback(CallbackError::Provider(e)) => Some(&e.code),
+            Error::OAuthFlow(e) => e.oauth_code(),
+            _ => None,
+        }
+    }
+
+    /// Whether the user must log in again (their grant is missing or was revoked).
+    pub fn is_reauthorization_required(&self) -> bool {
+        matches!(self, Error::ReauthorizationRequired { .. })
+    }
+
+    /// Whether the user refused the authorization on KonPro's consent page.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self,
+            Error::Callback(CallbackError::Provider(e)) if e.code == ErrorCode::AccessDenied
+        )
+    }
+}
+
+fn suffix(message: &Option<String>) -> String {
+    match message {
+        Some(m) if !m.is_empty() => format!(": {m}"),
+        _ => String::new(),
+    }
+}
+
+fn code_suffix(code: &Option<String>) -> String {
+    match code {
+        Some(c) if !c.is_empty() => format!(" `{c}`"),
+        _ => String::new(),
+    }
+}
+
+/// Cuts `s` to at most [`MESSAGE_LIMIT`] bytes on a character boundary.
+pub(crate) fn bounded(s: &str) -> String {
+    if s.len() <= MESSAGE_LIMIT {
+        return s.to_owned();
+    }
+    let mut end = MESSAGE_LIMIT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// A decode error that never echoes body content (serde_json messages may quote values).
+pub(crate) fn decode_error(endpoint: &str, err: &serde_json::Error) -> Error {
+    let why = match err.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    let detail = if err.line() == 0 {
+        why.to_owned()
+    } else {
+        format!("{why} at line {} column {}", err.line(), err.column())
+    };
+    Error::Decode {
+        endpoint: bounded_path(endpoint),
+        detail,
+    }
+}
+
+/// The path of an endpoint without its query string (which could carry anything).
+pub(crate) fn bounded_path(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let mut out: String = path.chars().take(120).collect();
+    if out.len() < path.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth_flow::{GrantKey, OAuthError};
+
+    #[test]
+    fn lifts_callback_and_reauthorization_errors() {
+        let e: Error = oauth_flow::Error::Callback(CallbackError::StateMismatch).into();
+        assert!(matches!(e, Error::Callback(CallbackError::StateMismatch)));
+
+        let e: Error = oauth_flow::Error::ReauthorizationRequired {
+            key: GrantKey::new("konpro", "client", "user-1"),
+            reason: "the refresh token was rejected (invalid_grant)".into(),
+        }
+        .into();
+        assert!(e.is_reauthorization_required());
+        assert_eq!(
+            e.to_string(),
+            "user `user-1` must log in to KonPro again: the refresh token was rejected (invalid_grant)"
+        );
+
+        let denied: Error = oauth_flow::Error::Callback(CallbackError::Provider(OAuthError::new(
+            None,
+            "access_denied",
+            Some("the user said no"),
+            None,
+        )))
+        .into();
+        assert!(denied.is_access_denied());
+        assert_eq!(denied.oauth_code(), Some(&ErrorCode::AccessDenied));
+    }
+
+    #[test]
+    fn api_error_display_and_status() {
+        let e = Error::Api {
+            status: 404,
+            code: Some("not_found".into()),
+            message: Some("no such video".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "KonPro API error (HTTP 404) `not_found`: no such video"
+        );
+        assert_eq!(e.status(), Some(404));
+        let e = Error::Unauthorized { message: None };
+        assert_eq!(e.to_string(), "KonPro refused the credentials (HTTP 401)");
+        assert_eq!(e.status(), Some(401));
+    }
+
+    #[test]
+    fn bounded_messages() {
+        let long = "é".repeat(600);
+        let b = bounded(&long);
+        assert!(b.len() <= MESSAGE_LIMIT + '…'.len_utf8());
+        assert!(b.ends_with('…'));
+        assert_eq!(bounded_path("v1/x?api_key=secret"), "v1/x");
+    }
+}
