@@ -1,1 +1,89 @@
-//! Work in progress.
+//! Kustomer SDK: private-app registration, client-secret generation, the OAuth 2.0
+//! Authorization Code flow, and typed calls to the customers and conversations API.
+//!
+//! Built on [`oauth_flow`]: every request is a value first (see the `*_request` methods and
+//! [`KustomerClient::request`]), sent by one transport; tokens refresh themselves and rotated
+//! refresh tokens are saved before use.
+//!
+//! Kustomer has two hosts: the REST API (`https://api.kustomerapp.com`: apps, customers,
+//! conversations) and the OAuth host (`https://api.apps.kustomerapp.com`: `/oauth/authorize`,
+//! `/oauth/token`). Both are overridable ([`KustomerBuilder::api_base_url`],
+//! [`KustomerBuilder::oauth_base_url`]); [`KustomerBuilder::base_url`] points both at one prefix,
+//! such as the workspace sandbox's `sb.url(Provider::Kustomer)`.
+//!
+//! # Example: register → secret → authorize → exchange → list customers
+//!
+//! ```no_run
+//! use kustomer_sdk::{AppDefinition, Kustomer, PageParams, SecretString, scopes};
+//!
+//! # async fn run() -> Result<(), kustomer_sdk::Error> {
+//! let kustomer = Kustomer::new()?; // production; `.builder().base_url(..)` for the sandbox
+//! let api_key = SecretString::from(std::env::var("KUSTOMER_API_KEY").unwrap_or_default());
+//!
+//! // 1. Register a private app with an API key (roles org.admin.apps + org.permission.apps).
+//! let apps = kustomer.apps(api_key.clone())?;
+//! let app = apps
+//!     .register(&AppDefinition::private("myoauthapp", "0.0.1", "My OAuth App"))
+//!     .await?;
+//! println!("registered {} (client id {})", app.name, app.client_id);
+//!
+//! // 2. Install the app from the org's App Directory, then generate its client secret.
+//! //    `app.name` is the namespaced `myoauthapp_<orgId>` the secret call needs.
+//! let secret = apps.generate_secret(&app.name).await?;
+//!
+//! // 3. Send the user to Kustomer's authorization screen; keep `pending` until the callback.
+//! let oauth = kustomer
+//!     .oauth(secret.client_id(), secret.client_secret().clone(), "https://example.com/callback")
+//!     .build()?;
+//! let (url, pending) = oauth.authorize_url([scopes::CUSTOMER, scopes::CONVERSATION])?;
+//! println!("open {url}");
+//!
+//! // 4. The callback arrives with `code` and `state`: check it and exchange the code.
+//! let callback = "https://example.com/callback?code=...&state=...";
+//! let grant = match oauth.complete("user-42", pending, callback).await {
+//!     Err(e @ kustomer_sdk::Error::AppNotInstalled { .. }) => {
+//!         eprintln!("{e}"); // "... install it from the App Directory ... and authorize again"
+//!         return Err(e);
+//!     }
+//!     other => other?,
+//! };
+//!
+//! // 5. Call the API with the user's token (refreshed automatically).
+//! let client = kustomer.client_with_grant(&grant)?;
+//! let page = client.list_customers(PageParams::new().page_size(50)).await?;
+//! for customer in page.items() {
+//!     println!("{} {:?}", customer.id, customer.best_name());
+//! }
+//! let everyone = client.all_customers(100).await?; // walks `links.next`
+//! println!("{} customers", everyone.len());
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod apps;
+pub mod config;
+pub mod error;
+pub mod models;
+pub mod oauth;
+mod response;
+
+pub use api::{
+    KustomerClient, ListDocument, ListRequest, MAX_PAGE_SIZE, MAX_PAGES, Page, PageLinks, PageMeta,
+    PageParams, Pager, ResourceRequest,
+};
+pub use apps::{AppDefinition, AppsClient, GeneratedSecret, NamespacedAppName, RegisteredApp};
+pub use config::{API_BASE_URL, Kustomer, KustomerBuilder, OAUTH_BASE_URL, scopes};
+pub use error::{ApiErrorObject, Error, Result};
+pub use models::{
+    Conversation, ConversationAttributes, ConversationCounts, ConversationId, ConversationStatus,
+    Criterion, Customer, CustomerAttributes, CustomerFields, CustomerId, CustomerSearch, Document,
+    EmailAddress, NewConversation, PhoneNumber, SearchOp,
+};
+pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
+
+/// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
+pub use oauth_flow::{
+    AuthorizedCode, ExposeSecret, PendingAuthorization, SecretString, Token, TokenStore,
+};

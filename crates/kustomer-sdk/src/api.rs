@@ -1,0 +1,652 @@
+//! Typed calls to Kustomer's REST API (customers, conversations) and pagination.
+//!
+//! Each call is a value first: a [`ResourceRequest`] (one resource) or a [`ListRequest`] (a
+//! page of resources), which [`KustomerClient::request`] turns into an
+//! [`HttpRequest`] for inspection, and the client sends with its credentials (an API key or an
+//! OAuth grant, both as `Authorization: Bearer`).
+//!
+//! Lists are paged with `page` and `pageSize` (1–100); a [`Page`] keeps the request that
+//! produced it, so [`KustomerClient::next_page`] repeats it (same method, path and body, a
+//! search included) with the query of `links.next`. The link's host and path are never
+//! followed: credentials only go to the configured API base.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+
+use oauth_flow::http::Method;
+use oauth_flow::{ApiClient, Authorization, Endpoint, HttpRequest};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::models::{
+    Conversation, ConversationId, Customer, CustomerFields, CustomerId, CustomerSearch, Document,
+    NewConversation,
+};
+use crate::response;
+
+/// The most pages [`KustomerClient::all`] walks before giving up (a server bug guard).
+pub const MAX_PAGES: usize = 10_000;
+/// The largest `pageSize` Kustomer accepts.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+pub(crate) fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Which page to fetch and how big pages are. Unset values are left to Kustomer (page 1, 10
+/// per page in the sandbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[must_use]
+pub struct PageParams {
+    page: Option<u32>,
+    page_size: Option<u32>,
+}
+
+impl PageParams {
+    /// The server's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The page number, from 1 (0 is taken as 1).
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = Some(page.max(1));
+        self
+    }
+    /// Items per page, clamped to 1..=[`MAX_PAGE_SIZE`].
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size.clamp(1, MAX_PAGE_SIZE));
+        self
+    }
+    fn query(self) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        if let Some(p) = self.page {
+            q.push(("page".to_owned(), p.to_string()));
+        }
+        if let Some(s) = self.page_size {
+            q.push(("pageSize".to_owned(), s.to_string()));
+        }
+        q
+    }
+}
+
+/// A call that returns one resource (`{"data": {...}}`), decoded as `T`.
+pub struct ResourceRequest<T> {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    _out: PhantomData<fn() -> T>,
+}
+
+impl<T> ResourceRequest<T> {
+    fn new(method: Method, path: String, body: Option<Value>) -> Self {
+        Self {
+            method,
+            path,
+            body,
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for ResourceRequest<T> {
+    fn clone(&self) -> Self {
+        Self::new(self.method.clone(), self.path.clone(), self.body.clone())
+    }
+}
+
+impl<T> fmt::Debug for ResourceRequest<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_json<S: serde::Serialize>(what: &'static str, value: &S) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::decode(what, &e))
+}
+
+impl ResourceRequest<Customer> {
+    /// `GET /v1/customers/{id}`.
+    pub fn get_customer(id: &CustomerId) -> Self {
+        Self::new(
+            Method::GET,
+            format!("v1/customers/{}", encode_segment(id.as_str())),
+            None,
+        )
+    }
+    /// `POST /v1/customers` with the fields set.
+    pub fn create_customer(fields: &CustomerFields) -> Result<Self> {
+        let body = to_json("customer fields", fields)?;
+        Ok(Self::new(Method::POST, "v1/customers".into(), Some(body)))
+    }
+    /// `PUT /v1/customers/{id}` with the fields to change (at least one).
+    pub fn update_customer(id: &CustomerId, fields: &CustomerFields) -> Result<Self> {
+        if fields.is_empty() {
+            return Err(Error::invalid("customer update", "no field to change"));
+        }
+        let body = to_json("customer fields", fields)?;
+        Ok(Self::new(
+            Method::PUT,
+            format!("v1/customers/{}", encode_segment(id.as_str())),
+            Some(body),
+        ))
+    }
+}
+
+impl ResourceRequest<Conversation> {
+    /// `GET /v1/conversations/{id}`.
+    pub fn get_conversation(id: &ConversationId) -> Self {
+        Self::new(
+            Method::GET,
+            format!("v1/conversations/{}", encode_segment(id.as_str())),
+            None,
+        )
+    }
+    /// `POST /v1/conversations`.
+    pub fn create_conversation(new: &NewConversation) -> Result<Self> {
+        new.check()?;
+        let body = to_json("conversation", new)?;
+        Ok(Self::new(
+            Method::POST,
+            "v1/conversations".into(),
+            Some(body),
+        ))
+    }
+}
+
+impl<T: DeserializeOwned> Endpoint for ResourceRequest<T> {
+    type Output = Document<T>;
+    fn method(&self) -> Method {
+        self.method.clone()
+    }
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.path)
+    }
+    fn body(&self) -> oauth_flow::Result<Option<Value>> {
+        Ok(self.body.clone())
+    }
+}
+
+/// A call that returns a page of resources (`{"data": [...], "links": {...}, "meta": {...}}`).
+pub struct ListRequest<T> {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    _out: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for ListRequest<T> {
+    fn clone(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            body: self.body.clone(),
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for ListRequest<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> ListRequest<T> {
+    fn new(method: Method, path: String, page: PageParams, body: Option<Value>) -> Self {
+        Self {
+            method,
+            path,
+            query: page.query(),
+            body,
+            _out: PhantomData,
+        }
+    }
+
+    /// The query parameters (`page`, `pageSize`, or those of a `links.next`).
+    pub fn query(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    /// The same request with the query of `next_link` (relative like
+    /// `/v1/customers?page=2&pageSize=10`, or absolute). Only the query is taken.
+    pub fn following(&self, next_link: &str) -> Result<Self> {
+        let bad = |detail: &str| Error::Decode {
+            what: "page links",
+            detail: detail.to_owned(),
+        };
+        let without_fragment = next_link.split('#').next().unwrap_or_default();
+        let query = without_fragment
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default();
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        if pairs.is_empty() {
+            return Err(bad("`links.next` carries no query parameters"));
+        }
+        if pairs == self.query {
+            return Err(bad("`links.next` points to the current page"));
+        }
+        let mut next = self.clone();
+        next.query = pairs;
+        Ok(next)
+    }
+}
+
+impl ListRequest<Customer> {
+    /// `GET /v1/customers`.
+    pub fn customers(page: PageParams) -> Self {
+        Self::new(Method::GET, "v1/customers".into(), page, None)
+    }
+    /// `POST /v1/customers/search` with the search as body.
+    pub fn search_customers(search: &CustomerSearch, page: PageParams) -> Self {
+        Self::new(
+            Method::POST,
+            "v1/customers/search".into(),
+            page,
+            Some(search.to_body()),
+        )
+    }
+}
+
+impl ListRequest<Conversation> {
+    /// `GET /v1/customers/{id}/conversations`.
+    pub fn customer_conversations(customer: &CustomerId, page: PageParams) -> Self {
+        Self::new(
+            Method::GET,
+            format!(
+                "v1/customers/{}/conversations",
+                encode_segment(customer.as_str())
+            ),
+            page,
+            None,
+        )
+    }
+}
+
+impl<T: DeserializeOwned> Endpoint for ListRequest<T> {
+    type Output = ListDocument<T>;
+    fn method(&self) -> Method {
+        self.method.clone()
+    }
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.path)
+    }
+    fn query(&self) -> Vec<(Cow<'_, str>, String)> {
+        self.query
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
+            .collect()
+    }
+    fn body(&self) -> oauth_flow::Result<Option<Value>> {
+        Ok(self.body.clone())
+    }
+}
+
+/// A list response as sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+#[non_exhaustive]
+pub struct ListDocument<T> {
+    /// The resources.
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+    /// Paging links.
+    #[serde(default)]
+    pub links: PageLinks,
+    /// Paging counters.
+    #[serde(default)]
+    pub meta: PageMeta,
+}
+
+/// JSON:API paging links (relative paths with a query, as sent).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct PageLinks {
+    /// This page.
+    #[serde(rename = "self", default)]
+    pub self_link: Option<String>,
+    /// The first page.
+    #[serde(default)]
+    pub first: Option<String>,
+    /// The last page.
+    #[serde(default)]
+    pub last: Option<String>,
+    /// The previous page (`null` on the first).
+    #[serde(default)]
+    pub prev: Option<String>,
+    /// The next page (`null` on the last).
+    #[serde(default)]
+    pub next: Option<String>,
+    /// Other links, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Paging counters, when the server sends them.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct PageMeta {
+    /// This page's number.
+    #[serde(default)]
+    pub page: Option<u64>,
+    /// Items per page.
+    #[serde(default)]
+    pub page_size: Option<u64>,
+    /// Items in all pages.
+    #[serde(default)]
+    pub total: Option<u64>,
+    /// Number of pages.
+    #[serde(default)]
+    pub total_pages: Option<u64>,
+    /// Other counters, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One page of results, with the request that produced it (to fetch the next one).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    items: Vec<T>,
+    links: PageLinks,
+    meta: PageMeta,
+    request: ListRequest<T>,
+}
+
+impl<T> Page<T> {
+    /// The items of this page.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+    /// The items, owned.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
+    /// The links as sent.
+    pub fn links(&self) -> &PageLinks {
+        &self.links
+    }
+    /// The counters as sent.
+    pub fn meta(&self) -> &PageMeta {
+        &self.meta
+    }
+    /// Whether `links.next` is set.
+    pub fn has_next(&self) -> bool {
+        self.links.next.as_deref().is_some_and(|n| !n.is_empty())
+    }
+    /// The request of the next page, if there is one.
+    pub fn next_request(&self) -> Result<Option<ListRequest<T>>> {
+        match self.links.next.as_deref() {
+            Some(link) if !link.is_empty() => self.request.following(link).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Walks pages one at a time: `while let Some(page) = pager.next_page().await? { … }`.
+#[derive(Debug)]
+pub struct Pager<T> {
+    client: KustomerClient,
+    next: Option<ListRequest<T>>,
+    seen: HashSet<Vec<(String, String)>>,
+}
+
+impl<T: DeserializeOwned> Pager<T> {
+    /// The next page, or `None` after the last one. A `links.next` that repeats an earlier
+    /// page is an error rather than an endless loop, and so is going past [`MAX_PAGES`].
+    pub async fn next_page(&mut self) -> Result<Option<Page<T>>> {
+        let Some(request) = self.next.take() else {
+            return Ok(None);
+        };
+        if self.seen.len() >= MAX_PAGES {
+            return Err(Error::Decode {
+                what: "page links",
+                detail: format!("more than {MAX_PAGES} pages"),
+            });
+        }
+        if !self.seen.insert(request.query.clone()) {
+            return Err(Error::Decode {
+                what: "page links",
+                detail: "`links.next` points to a page already fetched".into(),
+            });
+        }
+        let page = self.client.page(&request).await?;
+        self.next = page.next_request()?;
+        Ok(Some(page))
+    }
+}
+
+/// Typed calls to the Kustomer API with one set of credentials (an org API key or a user's
+/// grant, both sent as `Authorization: Bearer`). Cheap to clone.
+///
+/// On a 401 with a grant, the token is refreshed once and the call retried once; 429/503 on
+/// GET/PUT are retried within the retry policy. Failures map to [`Error`]: 401 →
+/// [`Error::Unauthorized`], 403 → [`Error::Forbidden`] (a missing role), JSON:API error
+/// documents → [`Error::Api`], anything else → [`Error::HttpStatus`].
+#[derive(Clone, Debug)]
+pub struct KustomerClient {
+    api: ApiClient,
+}
+
+impl KustomerClient {
+    pub(crate) fn new(api: ApiClient) -> Self {
+        Self { api }
+    }
+
+    /// The underlying API client.
+    pub fn api(&self) -> &ApiClient {
+        &self.api
+    }
+
+    /// Builds the request for `endpoint` with `auth` (e.g. `Authorization::bearer(token)`),
+    /// without sending it: for inspection and snapshots.
+    pub fn request<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+        auth: Option<&Authorization>,
+    ) -> Result<HttpRequest> {
+        Ok(self.api.request(endpoint, auth)?)
+    }
+
+    /// Sends a one-resource call and returns the resource.
+    pub async fn send<T: DeserializeOwned>(&self, request: &ResourceRequest<T>) -> Result<T> {
+        let resp = self.api.execute(request).await?;
+        let doc: Document<T> = response::decode(&resp, "API response")?;
+        Ok(doc.data)
+    }
+
+    /// Fetches one page.
+    pub async fn page<T: DeserializeOwned>(&self, request: &ListRequest<T>) -> Result<Page<T>> {
+        let resp = self.api.execute(request).await?;
+        let doc: ListDocument<T> = response::decode(&resp, "API list response")?;
+        Ok(Page {
+            items: doc.data,
+            links: doc.links,
+            meta: doc.meta,
+            request: request.clone(),
+        })
+    }
+
+    /// The page after `page`, or `None` if it was the last.
+    pub async fn next_page<T: DeserializeOwned>(&self, page: &Page<T>) -> Result<Option<Page<T>>> {
+        match page.next_request()? {
+            Some(next) => self.page(&next).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A pager starting at `first`.
+    pub fn pages<T: DeserializeOwned>(&self, first: ListRequest<T>) -> Pager<T> {
+        Pager {
+            client: self.clone(),
+            next: Some(first),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Every item of every page, starting at `first`.
+    pub async fn all<T: DeserializeOwned>(&self, first: ListRequest<T>) -> Result<Vec<T>> {
+        let mut pager = self.pages(first);
+        let mut items = Vec::new();
+        while let Some(page) = pager.next_page().await? {
+            items.extend(page.into_items());
+        }
+        Ok(items)
+    }
+
+    /// `GET /v1/customers/{id}`.
+    pub async fn get_customer(&self, id: &CustomerId) -> Result<Customer> {
+        self.send(&ResourceRequest::get_customer(id)).await
+    }
+
+    /// `GET /v1/customers`: one page.
+    pub async fn list_customers(&self, page: PageParams) -> Result<Page<Customer>> {
+        self.page(&ListRequest::customers(page)).await
+    }
+
+    /// Every customer, page after page of `page_size`.
+    pub async fn all_customers(&self, page_size: u32) -> Result<Vec<Customer>> {
+        self.all(ListRequest::customers(
+            PageParams::new().page_size(page_size),
+        ))
+        .await
+    }
+
+    /// `POST /v1/customers/search`: one page of matches.
+    pub async fn search_customers(
+        &self,
+        search: &CustomerSearch,
+        page: PageParams,
+    ) -> Result<Page<Customer>> {
+        self.page(&ListRequest::search_customers(search, page))
+            .await
+    }
+
+    /// `POST /v1/customers`.
+    pub async fn create_customer(&self, fields: &CustomerFields) -> Result<Customer> {
+        self.send(&ResourceRequest::create_customer(fields)?).await
+    }
+
+    /// `PUT /v1/customers/{id}`.
+    pub async fn update_customer(
+        &self,
+        id: &CustomerId,
+        fields: &CustomerFields,
+    ) -> Result<Customer> {
+        self.send(&ResourceRequest::update_customer(id, fields)?)
+            .await
+    }
+
+    /// `GET /v1/customers/{id}/conversations`: one page.
+    pub async fn customer_conversations(
+        &self,
+        customer: &CustomerId,
+        page: PageParams,
+    ) -> Result<Page<Conversation>> {
+        self.page(&ListRequest::customer_conversations(customer, page))
+            .await
+    }
+
+    /// `GET /v1/conversations/{id}`.
+    pub async fn get_conversation(&self, id: &ConversationId) -> Result<Conversation> {
+        self.send(&ResourceRequest::get_conversation(id)).await
+    }
+
+    /// `POST /v1/conversations`.
+    pub async fn create_conversation(&self, new: &NewConversation) -> Result<Conversation> {
+        self.send(&ResourceRequest::create_conversation(new)?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode_segment("abc-1_2.3~"), "abc-1_2.3~");
+        assert_eq!(encode_segment("a/b?c#d%"), "a%2Fb%3Fc%23d%25");
+        assert_eq!(encode_segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn page_params_are_clamped() {
+        let q = PageParams::new().page(0).page_size(1000).query();
+        assert_eq!(
+            q,
+            vec![
+                ("page".to_owned(), "1".to_owned()),
+                ("pageSize".to_owned(), "100".to_owned())
+            ]
+        );
+        assert!(PageParams::new().query().is_empty());
+    }
+
+    #[test]
+    fn following_takes_only_the_query_and_refuses_loops() {
+        let first = ListRequest::customers(PageParams::new().page_size(10));
+        let next = first
+            .following("https://evil.example/v1/other?page=2&pageSize=10#x")
+            .unwrap();
+        assert_eq!(next.path, "v1/customers");
+        assert_eq!(
+            next.query(),
+            &[
+                ("page".to_owned(), "2".to_owned()),
+                ("pageSize".to_owned(), "10".to_owned())
+            ]
+        );
+        assert!(next.following("/v1/customers?page=2&pageSize=10").is_err());
+        assert!(next.following("/v1/customers").is_err());
+    }
+
+    #[test]
+    fn search_pages_repeat_the_body() {
+        let s = CustomerSearch::new().and(crate::models::Criterion::has_tag("vip"));
+        let first = ListRequest::search_customers(&s, PageParams::new().page_size(2));
+        let next = first
+            .following("/v1/customers/search?page=2&pageSize=2")
+            .unwrap();
+        assert_eq!(next.method, Method::POST);
+        assert_eq!(next.body, first.body);
+    }
+
+    #[test]
+    fn list_documents_tolerate_missing_members() {
+        let d: ListDocument<Customer> = serde_json::from_str(r#"{"data":[{"id":"c1"}]}"#).unwrap();
+        assert_eq!(d.data.len(), 1);
+        assert_eq!(d.links.next, None);
+        let d: ListDocument<Customer> = serde_json::from_str(
+            r#"{"data":[],"links":{"self":"/v1/customers?page=3","next":null,"custom":"x"},"meta":{"totalPages":3,"cursor":"c"}}"#,
+        )
+        .unwrap();
+        assert_eq!(d.links.self_link.as_deref(), Some("/v1/customers?page=3"));
+        assert!(d.links.extra.contains_key("custom"));
+        assert_eq!(d.meta.total_pages, Some(3));
+        assert!(d.meta.extra.contains_key("cursor"));
+    }
+}

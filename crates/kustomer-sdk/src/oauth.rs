@@ -1,0 +1,268 @@
+//! Kustomer's OAuth 2.0 Authorization Code flow.
+//!
+//! - Authorize: `GET https://api.apps.kustomerapp.com/oauth/authorize` with `client_id`,
+//!   `redirect_uri`, `response_type=code`, the role scopes joined by spaces (written `+`) with
+//!   `offline_access` always added, and `state`.
+//! - Token: `POST https://api.apps.kustomerapp.com/oauth/token`, form-encoded, with
+//!   `client_id` and `client_secret` in the body; the refresh goes to the same endpoint.
+//!   Access tokens live 86400 s; each refresh returns a new refresh token, which the
+//!   [`TokenManager`] saves to the store before the new access token is used.
+//!
+//! While the app is not installed in the org, the token endpoint answers 400 "Invalid Client":
+//! that becomes [`Error::AppNotInstalled`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth_flow::{
+    AccessToken, AuthorizedCode, BodyEncoding, ClientAuth, Clock, GrantHandle, HttpRequest,
+    OAuthClient, PendingAuthorization, Pkce, ProviderProfile, SecretString, SpaceEncoding, Token,
+    TokenManager, TokenStore, Url,
+};
+
+use crate::config::{Kustomer, scopes};
+use crate::error::{Error, Result};
+
+/// The provider name used in grant keys and logs.
+pub const PROVIDER: &str = "kustomer";
+
+/// Kustomer's OAuth profile for `kustomer`'s OAuth base URL: form bodies, `client_secret` in
+/// the body, scopes joined by spaces and written `+` in the authorize URL.
+pub fn profile(kustomer: &Kustomer, pkce: bool) -> Result<ProviderProfile> {
+    let authorize = kustomer.oauth_url("oauth/authorize")?;
+    let token = kustomer.oauth_url("oauth/token")?;
+    Ok(ProviderProfile::builder(PROVIDER, token.as_str())
+        .authorize_url(authorize.as_str())
+        .encoding(BodyEncoding::Form)
+        .client_auth(ClientAuth::SecretPost)
+        .scope_separator(" ")
+        .space_encoding(SpaceEncoding::Plus)
+        .pkce(if pkce { Pkce::S256 } else { Pkce::Disabled })
+        .build()?)
+}
+
+/// Builder for [`KustomerOAuth`], from [`Kustomer::oauth`].
+#[must_use]
+pub struct KustomerOAuthBuilder {
+    kustomer: Kustomer,
+    client_id: String,
+    client_secret: SecretString,
+    redirect_uri: String,
+    store: Option<Arc<dyn TokenStore>>,
+    clock: Option<Arc<dyn Clock>>,
+    margin: Option<Duration>,
+    pkce: bool,
+}
+
+impl fmt::Debug for KustomerOAuthBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KustomerOAuthBuilder")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KustomerOAuthBuilder {
+    pub(crate) fn new(
+        kustomer: &Kustomer,
+        client_id: String,
+        client_secret: SecretString,
+        redirect_uri: String,
+    ) -> Self {
+        Self {
+            kustomer: kustomer.clone(),
+            client_id,
+            client_secret,
+            redirect_uri,
+            store: None,
+            clock: None,
+            margin: None,
+            pkce: false,
+        }
+    }
+
+    /// Where tokens are persisted (default: in memory). Use a
+    /// [`FileStore`](oauth_flow::FileStore) or your own [`TokenStore`] to survive restarts.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+    /// The clock that decides when tokens are due (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+    /// How long before expiry tokens are refreshed (default 60 s, at most 300 s).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = Some(margin);
+        self
+    }
+    /// Adds a PKCE S256 challenge to the authorization (off by default: Kustomer's document
+    /// does not list it).
+    pub fn pkce(mut self, on: bool) -> Self {
+        self.pkce = on;
+        self
+    }
+
+    /// Checks the settings and builds.
+    pub fn build(self) -> Result<KustomerOAuth> {
+        let profile = profile(&self.kustomer, self.pkce)?;
+        let client = OAuthClient::builder(profile, self.client_id)
+            .client_secret(self.client_secret)
+            .redirect_uri(self.redirect_uri)
+            .build()?;
+        let mut manager = TokenManager::builder(client.clone(), self.kustomer.transport.clone());
+        if let Some(store) = self.store {
+            manager = manager.store(store);
+        }
+        if let Some(clock) = self.clock {
+            manager = manager.clock(clock);
+        }
+        if let Some(margin) = self.margin {
+            manager = manager.refresh_margin(margin);
+        }
+        Ok(KustomerOAuth {
+            client,
+            manager: manager.build()?,
+        })
+    }
+}
+
+/// An installed app's OAuth client: builds the authorize URL, exchanges codes and keeps each
+/// user's tokens fresh. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct KustomerOAuth {
+    client: OAuthClient,
+    manager: TokenManager,
+}
+
+impl KustomerOAuth {
+    /// The underlying OAuth client.
+    pub fn client(&self) -> &OAuthClient {
+        &self.client
+    }
+
+    /// The token manager.
+    pub fn manager(&self) -> &TokenManager {
+        &self.manager
+    }
+
+    /// The URL to send the user to, and the [`PendingAuthorization`] to keep until the
+    /// callback. `roles` are API key roles such as [`scopes::CUSTOMER`]; `offline_access` is
+    /// always added (last), so the token response carries a refresh token.
+    pub fn authorize_url<I, S>(&self, roles: I) -> Result<(Url, PendingAuthorization)>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut request = self.client.authorize();
+        for role in roles {
+            let role = role.into();
+            if role.is_empty() || role.contains(char::is_whitespace) {
+                return Err(Error::invalid(
+                    "scope",
+                    "roles must be non-empty and hold no whitespace",
+                ));
+            }
+            if role != scopes::OFFLINE_ACCESS {
+                request = request.scope(role);
+            }
+        }
+        Ok(request.scope(scopes::OFFLINE_ACCESS).build()?)
+    }
+
+    /// The code exchange request, built but not sent.
+    pub fn exchange_code_request(&self, code: &AuthorizedCode) -> Result<HttpRequest> {
+        Ok(self.client.exchange_code_request(code)?)
+    }
+
+    /// The refresh request, built but not sent.
+    pub fn refresh_request(&self, refresh_token: &SecretString) -> Result<HttpRequest> {
+        Ok(self.client.refresh_request(refresh_token)?)
+    }
+
+    /// Exchanges a code (from [`PendingAuthorization::complete`]) for `subject`'s tokens
+    /// (`subject` is your key for the user) and saves them. The code is sent once.
+    ///
+    /// [`Error::AppNotInstalled`] if the app is not installed in the org yet: install it, then
+    /// run the authorization again.
+    pub async fn exchange_code(
+        &self,
+        subject: &str,
+        code: AuthorizedCode,
+    ) -> Result<KustomerGrant> {
+        let handle = self.manager.exchange_code(subject, code).await?;
+        Ok(KustomerGrant { handle })
+    }
+
+    /// Checks the callback URL against `pending` (state, redirect URI, `error=access_denied` →
+    /// [`Error::AccessDenied`]) and exchanges its code for `subject`.
+    pub async fn complete(
+        &self,
+        subject: &str,
+        pending: PendingAuthorization,
+        callback_url: &str,
+    ) -> Result<KustomerGrant> {
+        let code = pending.complete(callback_url)?;
+        self.exchange_code(subject, code).await
+    }
+
+    /// The grant of `subject`, whose tokens are in the store (e.g. after a restart).
+    pub fn grant(&self, subject: &str) -> KustomerGrant {
+        KustomerGrant {
+            handle: self.manager.grant(subject),
+        }
+    }
+}
+
+/// One user's tokens. Cheap to clone; clones share the cache and the refresh lock.
+#[derive(Clone, Debug)]
+pub struct KustomerGrant {
+    handle: GrantHandle,
+}
+
+impl KustomerGrant {
+    /// The core's handle (a [`CredentialSource`](oauth_flow::CredentialSource) for
+    /// [`ApiClient`](oauth_flow::ApiClient)).
+    pub fn handle(&self) -> &GrantHandle {
+        &self.handle
+    }
+
+    /// Your key for the user.
+    pub fn subject(&self) -> &str {
+        self.handle.key().subject()
+    }
+
+    /// A valid access token, refreshed first if it expires within the margin (single-flight,
+    /// rotated refresh token saved before use).
+    pub async fn access_token(&self) -> Result<AccessToken> {
+        Ok(self.handle.access_token().await?)
+    }
+
+    /// Refreshes now, whatever the expiry, and returns the new access token.
+    pub async fn refresh(&self) -> Result<AccessToken> {
+        let current = self.handle.access_token().await?;
+        Ok(self.handle.refresh_after_unauthorized(&current).await?)
+    }
+
+    /// The current token set (expiry, granted scope, extra fields), if any.
+    pub async fn token(&self) -> Result<Option<Token>> {
+        Ok(self.handle.token().await?)
+    }
+
+    /// The roles Kustomer granted (the token response's `scope`, split on spaces).
+    pub async fn granted_scopes(&self) -> Result<Vec<String>> {
+        Ok(self
+            .token()
+            .await?
+            .map(|t| t.scopes().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    /// Forgets the grant: memory and store.
+    pub async fn forget(&self) -> Result<()> {
+        Ok(self.handle.forget().await?)
+    }
+}

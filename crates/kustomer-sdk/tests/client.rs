@@ -1,0 +1,444 @@
+//! The SDK's calls against a scripted transport: what is sent, in which order, and how each
+//! answer is decoded or mapped to a typed error. No network.
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use kustomer_sdk::{
+    AppDefinition, Criterion, CustomerSearch, Error, ExposeSecret, Kustomer, ListRequest,
+    PageParams, SecretString, scopes,
+};
+use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode, header};
+use oauth_flow::{HttpRequest, HttpResponse, ManualClock, MemoryStore, TokenStore, Transport};
+use serde_json::{Value, json};
+
+const API_KEY: &str = "CANARY-kus-api-key-Zx81";
+const CLIENT_ID: &str = "5f8a0c1d2e3f405162738495";
+const CLIENT_SECRET: &str = "CANARY-kus-client-secret-Qw27";
+const REDIRECT_URI: &str = "https://example.com/kustomer/callback";
+const ORG_ID: &str = "5f1d3c2b4a6978e0d1c2b3a4";
+
+/// Answers with scripted responses in order and records every request.
+#[derive(Default)]
+struct Scripted {
+    responses: Mutex<VecDeque<HttpResponse>>,
+    seen: Mutex<Vec<HttpRequest>>,
+}
+
+impl Scripted {
+    fn push(&self, status: u16, body: Value) {
+        self.push_with(status, body, HeaderMap::new());
+    }
+    fn push_with(&self, status: u16, body: Value, headers: HeaderMap) {
+        self.responses.lock().unwrap().push_back(HttpResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: body.to_string().into_bytes(),
+        });
+    }
+    fn requests(&self) -> Vec<HttpRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+    fn form(req: &HttpRequest) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(&req.body)
+            .into_owned()
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Transport for Scripted {
+    async fn send(&self, request: HttpRequest) -> oauth_flow::Result<HttpResponse> {
+        self.seen.lock().unwrap().push(request);
+        self.responses
+            .lock()
+            .unwrap()
+            .pop_front()
+            .ok_or_else(|| oauth_flow::Error::Transport {
+                message: "no scripted response left".into(),
+            })
+    }
+}
+
+fn setup() -> (Kustomer, Arc<Scripted>) {
+    let transport = Arc::new(Scripted::default());
+    let k = Kustomer::builder()
+        .transport(transport.clone())
+        .build()
+        .unwrap();
+    (k, transport)
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+fn app_doc(with_secret: Option<&str>) -> Value {
+    let mut attrs = json!({
+        "name": format!("myoauthapp_{ORG_ID}"), "auth": {}, "version": "0.0.1",
+        "visibility": "private", "redirectUris": [], "clientId": CLIENT_ID,
+    });
+    if let Some(s) = with_secret {
+        attrs["clientSecret"] = json!(s);
+    }
+    json!({"data": {"type": "available_app", "id": format!("myoauthapp_{ORG_ID}-0.0.1"), "attributes": attrs}})
+}
+
+fn token_doc(n: u32) -> Value {
+    json!({
+        "scope": "org.permission.customer org.permission.conversation offline_access",
+        "token_type": "bearer",
+        "access_token": format!("CANARY-AT-{n}"),
+        "expires_in": 86400,
+        "refresh_token": format!("CANARY-RT-{n}"),
+    })
+}
+
+fn customers_page(ids: &[&str], next: Option<&str>) -> Value {
+    json!({
+        "data": ids.iter().map(|id| json!({"type": "customer", "id": id, "attributes": {"name": format!("n{id}")}})).collect::<Vec<_>>(),
+        "links": {"next": next},
+    })
+}
+
+/// Runs the authorize step and a callback with `code`; returns what `complete` needs.
+fn authorize(
+    oauth: &kustomer_sdk::KustomerOAuth,
+    code: &str,
+) -> (kustomer_sdk::PendingAuthorization, String) {
+    let (url, pending) = oauth.authorize_url([scopes::CUSTOMER]).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    (pending, format!("{REDIRECT_URI}?code={code}&state={state}"))
+}
+
+#[tokio::test]
+async fn register_then_generate_secret_uses_the_namespaced_name() {
+    let (k, t) = setup();
+    t.push(200, app_doc(None));
+    t.push(200, app_doc(Some(CLIENT_SECRET)));
+    let apps = k.apps(secret(API_KEY)).unwrap();
+    let app = apps
+        .register(&AppDefinition::private(
+            "myoauthapp",
+            "0.0.1",
+            "My OAuth App",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(app.client_id, CLIENT_ID);
+    let generated = apps.generate_secret(&app.name).await.unwrap();
+    assert_eq!(generated.client_id(), CLIENT_ID);
+    assert_eq!(generated.client_secret().expose_secret(), CLIENT_SECRET);
+    let reqs = t.requests();
+    assert_eq!(reqs.len(), 2);
+    // attributes.name, not data.id (`…-0.0.1`) nor the bare `myoauthapp`.
+    assert_eq!(
+        reqs[1].url.path(),
+        format!("/v1/apps/available/myoauthapp_{ORG_ID}/secret")
+    );
+}
+
+#[tokio::test]
+async fn secret_response_without_secret_is_a_typed_error() {
+    let (k, t) = setup();
+    t.push(200, app_doc(None));
+    let apps = k.apps(secret(API_KEY)).unwrap();
+    let name = kustomer_sdk::NamespacedAppName::new("myoauthapp", ORG_ID).unwrap();
+    let err = apps.generate_secret(&name).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MissingField {
+                field: "data.attributes.clientSecret",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn registration_is_not_retried_and_errors_are_typed() {
+    let (k, t) = setup();
+    let apps = k.apps(secret(API_KEY)).unwrap();
+    let def = AppDefinition::private("myoauthapp", "0.0.1", "My OAuth App");
+    t.push(
+        401,
+        json!({"errors": [{"status": "401", "title": "Unauthorized", "detail": "invalid API key"}]}),
+    );
+    let err = apps.register(&def).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+    assert!(err.to_string().contains("invalid API key"));
+    assert!(!err.to_string().contains(API_KEY));
+    t.push(
+        409,
+        json!({"errors": [{"status": "409", "title": "Conflict", "detail": "version exists"}]}),
+    );
+    let err = apps.register(&def).await.unwrap_err();
+    assert!(matches!(err, Error::Api { status: 409, .. }), "{err:?}");
+    // A 503 on a POST with side effects is not retried.
+    t.push(503, json!({"errors": [{"title": "Service Unavailable"}]}));
+    let err = apps.register(&def).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(t.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn not_installed_then_installed() {
+    let (k, t) = setup();
+    let oauth = k
+        .oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
+        .build()
+        .unwrap();
+    t.push(
+        400,
+        json!({"error": "invalid_client", "error_description": "Invalid Client"}),
+    );
+    let (pending, callback) = authorize(&oauth, "code-1");
+    let err = oauth.complete("u1", pending, &callback).await.unwrap_err();
+    assert!(matches!(err, Error::AppNotInstalled { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("install it from the App Directory")
+    );
+
+    t.push(200, token_doc(1));
+    let (pending, callback) = authorize(&oauth, "code-2");
+    let grant = oauth.complete("u1", pending, &callback).await.unwrap();
+    assert_eq!(
+        grant.granted_scopes().await.unwrap(),
+        vec![
+            "org.permission.customer",
+            "org.permission.conversation",
+            "offline_access"
+        ]
+    );
+    assert_eq!(
+        grant.access_token().await.unwrap().secret().expose_secret(),
+        "CANARY-AT-1"
+    );
+    let reqs = t.requests();
+    assert_eq!(reqs.len(), 2, "one exchange per code");
+    let form = Scripted::form(&reqs[1]);
+    assert!(form.contains(&("grant_type".into(), "authorization_code".into())));
+    assert!(form.contains(&("client_secret".into(), CLIENT_SECRET.into())));
+}
+
+#[tokio::test]
+async fn s6_denied_consent_sends_nothing() {
+    let (k, t) = setup();
+    let oauth = k
+        .oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
+        .build()
+        .unwrap();
+    let (url, pending) = oauth.authorize_url([scopes::CUSTOMER]).unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let callback = format!("{REDIRECT_URI}?error=access_denied&state={state}");
+    let err = oauth.complete("u1", pending, &callback).await.unwrap_err();
+    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+    assert!(t.requests().is_empty());
+}
+
+#[tokio::test]
+async fn s16_refresh_rotates_and_persists_before_use() {
+    let (k, t) = setup();
+    let clock = Arc::new(ManualClock::new(
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ));
+    let store = Arc::new(MemoryStore::new());
+    let oauth = k
+        .oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
+        .store(store.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    t.push(200, token_doc(1));
+    let (pending, callback) = authorize(&oauth, "code-1");
+    let grant = oauth.complete("u1", pending, &callback).await.unwrap();
+    let token = grant.token().await.unwrap().unwrap();
+    assert_eq!(
+        token.expires_at,
+        Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + 86_400))
+    );
+
+    // 59 s before expiry (inside the 60 s margin): refreshed first.
+    clock.advance(Duration::from_secs(86_400 - 59));
+    t.push(200, token_doc(2));
+    let at = grant.access_token().await.unwrap();
+    assert_eq!(at.secret().expose_secret(), "CANARY-AT-2");
+    let reqs = t.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[1].url.as_str(),
+        "https://api.apps.kustomerapp.com/oauth/token"
+    );
+    let form = Scripted::form(&reqs[1]);
+    assert!(form.contains(&("grant_type".into(), "refresh_token".into())));
+    assert!(form.contains(&("refresh_token".into(), "CANARY-RT-1".into())));
+    assert!(form.contains(&("client_id".into(), CLIENT_ID.into())));
+    assert!(form.contains(&("client_secret".into(), CLIENT_SECRET.into())));
+    let stored = store.load(grant.handle().key()).await.unwrap().unwrap();
+    assert_eq!(stored.refresh_token.unwrap().expose_secret(), "CANARY-RT-2");
+    // Still fresh: no further call.
+    grant.access_token().await.unwrap();
+    assert_eq!(t.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn all_walks_every_page_and_keeps_requests_on_the_api_origin() {
+    let (k, t) = setup();
+    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    t.push(
+        200,
+        customers_page(&["c1", "c2"], Some("/v1/customers?page=2&pageSize=2")),
+    );
+    // An absolute link to another host: only its query is used (SECURITY S19).
+    t.push(
+        200,
+        customers_page(
+            &["c3", "c4"],
+            Some("https://evil.example/steal?page=3&pageSize=2"),
+        ),
+    );
+    t.push(200, customers_page(&["c5"], None));
+    let all = client.all_customers(2).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "c2", "c3", "c4", "c5"]);
+    let reqs = t.requests();
+    let urls: Vec<&str> = reqs.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://api.kustomerapp.com/v1/customers?pageSize=2",
+            "https://api.kustomerapp.com/v1/customers?page=2&pageSize=2",
+            "https://api.kustomerapp.com/v1/customers?page=3&pageSize=2",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn search_pages_repeat_the_post_body() {
+    let (k, t) = setup();
+    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let search = CustomerSearch::new().and(Criterion::has_tag("vip"));
+    t.push(
+        200,
+        customers_page(&["c1"], Some("/v1/customers/search?page=2&pageSize=1")),
+    );
+    t.push(200, customers_page(&["c2"], None));
+    let mut pager = client.pages(ListRequest::search_customers(
+        &search,
+        PageParams::new().page_size(1),
+    ));
+    let mut pages = 0;
+    while let Some(page) = pager.next_page().await.unwrap() {
+        assert_eq!(page.items().len(), 1);
+        pages += 1;
+    }
+    assert_eq!(pages, 2);
+    let reqs = t.requests();
+    assert_eq!(reqs[0].body, reqs[1].body);
+    assert_eq!(reqs[1].method, "POST");
+    assert_eq!(reqs[1].url.query(), Some("page=2&pageSize=1"));
+}
+
+#[tokio::test]
+async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
+    let (k, t) = setup();
+    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    t.push(
+        200,
+        customers_page(&["c1"], Some("/v1/customers?page=2&pageSize=1")),
+    );
+    t.push(
+        200,
+        customers_page(&["c2"], Some("/v1/customers?page=1&pageSize=1")),
+    );
+    let err = client
+        .all(ListRequest::customers(
+            PageParams::new().page(1).page_size(1),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                what: "page links",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_key() {
+    let (k, t) = setup();
+    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Bearer realm="kustomer", error="insufficient_scope""#),
+    );
+    t.push_with(
+        403,
+        json!({"errors": [{"status": "403", "title": "Forbidden", "detail": "the access token lacks the org.permission.customer role"}]}),
+        h,
+    );
+    let err = client.list_customers(PageParams::new()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Forbidden {
+                insufficient_scope: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("org.permission.customer"));
+
+    t.push(401, json!({"errors": [{"title": "Unauthorized"}]}));
+    let err = client.list_customers(PageParams::new()).await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+    assert_eq!(
+        t.requests().len(),
+        2,
+        "an API key is not renewed after a 401"
+    );
+}
+
+#[tokio::test]
+async fn customer_decoding_keeps_unknown_attributes() {
+    let (k, t) = setup();
+    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    t.push(
+        200,
+        json!({"data": {"type": "customer", "id": "c1", "attributes": {"name": "Ava", "shoeSize": 42}}}),
+    );
+    let c = client
+        .get_customer(&kustomer_sdk::CustomerId::new("c1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(c.attributes.extra.get("shoeSize"), Some(&json!(42)));
+    t.push(200, json!({"data": "not an object"}));
+    let err = client
+        .get_customer(&kustomer_sdk::CustomerId::new("c1").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
