@@ -184,15 +184,34 @@ impl ApiClient {
         let url = base
             .join(path.trim_start_matches('/'))
             .map_err(|_| ConfigError::ForeignOrigin(crate::error::truncate(path, 80)))?;
-        if url.origin() != base.origin() || !url.path().starts_with(base.path()) {
+        // Same origin (scheme, host, port; the base is always http or https, whose origins are
+        // tuples) compared field by field: `Url::origin` allocates.
+        let same_origin = url.scheme() == base.scheme()
+            && url.host() == base.host()
+            && url.port_or_known_default() == base.port_or_known_default();
+        if !same_origin || !url.path().starts_with(base.path()) {
             return Err(ConfigError::ForeignOrigin(crate::error::truncate(path, 80)).into());
         }
         Ok(url)
     }
 
     /// Builds the request for `endpoint` with `auth` (sans-IO: for inspection and snapshots).
-    pub fn request<E: Endpoint + ?Sized>(&self, endpoint: &E, auth: Option<&Authorization>) -> Result<HttpRequest> {
-        let mut url = self.url(&endpoint.path())?;
+    pub fn request<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+        auth: Option<&Authorization>,
+    ) -> Result<HttpRequest> {
+        self.build_request(endpoint, self.url(&endpoint.path())?, auth)
+    }
+
+    /// [`request`](Self::request) with the URL already resolved (once per call, not per
+    /// attempt).
+    fn build_request<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+        mut url: Url,
+        auth: Option<&Authorization>,
+    ) -> Result<HttpRequest> {
         let query = endpoint.query();
         if !query.is_empty() {
             let mut q = url.query_pairs_mut();
@@ -226,7 +245,8 @@ impl ApiClient {
 
     /// `POST path` with a JSON body, decoded as `T`.
     pub async fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T> {
-        self.send(&Raw::<T>::new(Method::POST, path, Some(body))).await
+        self.send(&Raw::<T>::new(Method::POST, path, Some(body)))
+            .await
     }
 
     /// Sends `endpoint` with credentials, retrying as documented, and returns the final
@@ -249,10 +269,17 @@ impl ApiClient {
             latency_ms = tracing::field::Empty,
             retries = tracing::field::Empty,
         );
-        self.execute_inner(endpoint, method).instrument(span).await
+        self.execute_inner(endpoint, method, url)
+            .instrument(span)
+            .await
     }
 
-    async fn execute_inner<E: Endpoint + ?Sized>(&self, endpoint: &E, method: Method) -> Result<HttpResponse> {
+    async fn execute_inner<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+        method: Method,
+        url: Url,
+    ) -> Result<HttpResponse> {
         let started = Instant::now();
         let policy = self.inner.retry;
         let idempotent = matches!(
@@ -265,17 +292,24 @@ impl ApiClient {
         let mut waited = Duration::ZERO;
         loop {
             attempts += 1;
-            let req = self.request(endpoint, Some(&auth))?;
+            let req = self.build_request(endpoint, url.clone(), Some(&auth))?;
             let resp = self.inner.transport.send(req).await?;
             let status = resp.status;
             let span = tracing::Span::current();
-            span.record("status", status.as_u16());
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            span.record("retries", attempts - 1);
+            if !span.is_disabled() {
+                span.record("status", status.as_u16());
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                span.record("retries", attempts - 1);
+            }
 
             if status == StatusCode::UNAUTHORIZED && !renewed {
                 renewed = true;
-                match self.inner.credentials.renew_after_unauthorized(&auth).await? {
+                match self
+                    .inner
+                    .credentials
+                    .renew_after_unauthorized(&auth)
+                    .await?
+                {
                     Some(fresh) => {
                         tracing::debug!("401: retrying once with a renewed credential");
                         auth = fresh;
@@ -284,12 +318,20 @@ impl ApiClient {
                     None => return Ok(resp),
                 }
             }
-            let throttled =
-                status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
+            let throttled = status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::SERVICE_UNAVAILABLE;
             if throttled && idempotent && attempts < policy.max_attempts {
-                let wait = retry_after(&resp.headers, SystemTime::now()).unwrap_or(policy.default_wait);
-                if waited + wait <= policy.max_total_wait {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "throttled: waiting to retry");
+                let wait =
+                    retry_after(&resp.headers, SystemTime::now()).unwrap_or(policy.default_wait);
+                // `checked_add`: a hostile `Retry-After` (u64::MAX seconds) must not panic.
+                if waited
+                    .checked_add(wait)
+                    .is_some_and(|total| total <= policy.max_total_wait)
+                {
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        "throttled: waiting to retry"
+                    );
                     tokio::time::sleep(wait).await;
                     waited += wait;
                     continue;
@@ -312,7 +354,11 @@ pub fn decode_success<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
     let status = resp.status.as_u16();
     match status {
         200..=299 => {
-            let body: &[u8] = if resp.body.is_empty() { b"null" } else { &resp.body };
+            let body: &[u8] = if resp.body.is_empty() {
+                b"null"
+            } else {
+                &resp.body
+            };
             serde_json::from_slice(body).map_err(|e| Error::decode("API response", &e))
         }
         401 => Err(Error::Unauthorized {

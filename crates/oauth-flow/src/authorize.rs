@@ -149,7 +149,8 @@ impl<'a> AuthorizationRequest<'a> {
             provider: profile.name.clone(),
             client_id: client.client_id.clone(),
             state,
-            code_verifier: verifier.map(|v| SecretString::from(v.secret().expose_secret().to_owned())),
+            code_verifier: verifier
+                .map(|v| SecretString::from(v.secret().expose_secret().to_owned())),
             redirect_uri: Some(redirect.raw.clone()),
             token_url: profile.token_url.to_string(),
             issuer: profile.issuer.clone(),
@@ -170,7 +171,9 @@ fn encode(value: &str, space: SpaceEncoding) -> String {
 }
 
 fn unix_now(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> std::result::Result<S::Ok, S::Error> {
@@ -269,7 +272,12 @@ impl PendingAuthorization {
     /// [`complete`](Self::complete) with an explicit current time (for tests).
     pub fn complete_at(self, callback: &str, now: SystemTime) -> Result<AuthorizedCode> {
         let params = self.parse_callback(callback)?;
-        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
 
         let state = get("state").ok_or(CallbackError::MissingState)?;
         let expected = self.state.expose_secret().as_bytes();
@@ -279,10 +287,10 @@ impl PendingAuthorization {
         if unix_now(now) > self.created_at.saturating_add(self.max_age_secs) {
             return Err(CallbackError::Expired.into());
         }
-        if let (Some(iss), Some(expected)) = (get("iss"), self.issuer.as_deref()) {
-            if iss != expected {
-                return Err(CallbackError::IssuerMismatch.into());
-            }
+        if let (Some(iss), Some(expected)) = (get("iss"), self.issuer.as_deref())
+            && iss != expected
+        {
+            return Err(CallbackError::IssuerMismatch.into());
         }
         match (get("code"), get("error")) {
             (Some(_), Some(_)) => Err(CallbackError::CodeAndError.into()),
@@ -294,7 +302,7 @@ impl PendingAuthorization {
             ))
             .into()),
             (None, None) => Err(CallbackError::MissingCode.into()),
-            (Some(code), None) if code.is_empty() => Err(CallbackError::MissingCode.into()),
+            (Some(""), None) => Err(CallbackError::MissingCode.into()),
             (Some(code), None) => Ok(AuthorizedCode {
                 code: SecretString::from(code.to_owned()),
                 verifier: self
@@ -331,7 +339,9 @@ impl PendingAuthorization {
         let mut params = Vec::new();
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             if !seen.insert(k.clone().into_owned()) {
-                return Err(CallbackError::DuplicateParameter(crate::error::truncate(&k, 64)));
+                return Err(CallbackError::DuplicateParameter(crate::error::truncate(
+                    &k, 64,
+                )));
             }
             params.push((k.into_owned(), v.into_owned()));
         }

@@ -60,7 +60,10 @@ impl fmt::Debug for OAuthClient {
         f.debug_struct("OAuthClient")
             .field("provider", &self.profile.name)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("redirect_uri", &self.redirect_uri())
             .finish()
     }
@@ -117,7 +120,11 @@ impl OAuthClientBuilder {
             .transpose()?;
         Ok(OAuthClient {
             // SECURITY S15: a public client sends no secret, even if one was given.
-            client_secret: if needs_secret { self.client_secret } else { None },
+            client_secret: if needs_secret {
+                self.client_secret
+            } else {
+                None
+            },
             profile: self.profile,
             client_id: self.client_id,
             redirect_uri,

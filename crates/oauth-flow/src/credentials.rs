@@ -92,16 +92,20 @@ pub trait CredentialSource: Send + Sync + 'static {
 
     /// The API answered 401 to a request sent with `used`. Returns a new credential to retry
     /// with once, or `None` when there is nothing to renew (e.g. a static API key).
-    async fn renew_after_unauthorized(&self, used: &Authorization) -> Result<Option<Authorization>>;
+    async fn renew_after_unauthorized(&self, used: &Authorization)
+    -> Result<Option<Authorization>>;
 }
 
 #[async_trait]
 impl CredentialSource for GrantHandle {
     async fn authorization(&self) -> Result<Authorization> {
-        Authorization::bearer(self.access_token().await?)
+        self.bearer().await
     }
 
-    async fn renew_after_unauthorized(&self, used: &Authorization) -> Result<Option<Authorization>> {
+    async fn renew_after_unauthorized(
+        &self,
+        used: &Authorization,
+    ) -> Result<Option<Authorization>> {
         let Some(token) = &used.token else {
             return Ok(None);
         };
@@ -160,7 +164,10 @@ impl CredentialSource for ApiKey {
     async fn authorization(&self) -> Result<Authorization> {
         Ok(self.header.clone())
     }
-    async fn renew_after_unauthorized(&self, _used: &Authorization) -> Result<Option<Authorization>> {
+    async fn renew_after_unauthorized(
+        &self,
+        _used: &Authorization,
+    ) -> Result<Option<Authorization>> {
         Ok(None)
     }
 }

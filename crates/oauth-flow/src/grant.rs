@@ -66,9 +66,13 @@ impl OAuthClient {
         self.token_request(self.profile.token_url.clone(), fields)
     }
 
-    fn token_request<'a>(&'a self, url: Url, mut fields: Vec<(&'a str, Field<'a>)>) -> Result<HttpRequest> {
-        let mut req = HttpRequest::new(Method::POST, url)
-            .header(header::ACCEPT, "application/json")?;
+    fn token_request<'a>(
+        &'a self,
+        url: Url,
+        mut fields: Vec<(&'a str, Field<'a>)>,
+    ) -> Result<HttpRequest> {
+        let mut req =
+            HttpRequest::new(Method::POST, url).header(header::ACCEPT, "application/json")?;
         // SECURITY S15: exactly one client authentication method per request.
         match self.profile.client_auth {
             ClientAuth::None => fields.push(("client_id", Field::Plain(&self.client_id))),

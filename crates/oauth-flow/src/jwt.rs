@@ -71,7 +71,9 @@ impl JwtSigner {
             .into());
         }
         if lifetime.as_secs() == 0 {
-            return Err(ConfigError::Other("JWT lifetime must be at least one second".into()).into());
+            return Err(
+                ConfigError::Other("JWT lifetime must be at least one second".into()).into(),
+            );
         }
         Ok(Self {
             subject,
@@ -101,10 +103,10 @@ impl JwtSigner {
     pub fn token(&self) -> Result<AccessToken> {
         let now = self.clock.now();
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((token, exp)) = cached.as_ref() {
-            if now + self.margin < *exp {
-                return Ok(token.clone());
-            }
+        if let Some((token, exp)) = cached.as_ref()
+            && now + self.margin < *exp
+        {
+            return Ok(token.clone());
         }
         let (token, exp) = self.mint(now)?;
         *cached = Some((token.clone(), exp));
@@ -124,7 +126,10 @@ impl JwtSigner {
         };
         let jwt = encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .map_err(|e| Error::Jwt(format!("{:?}", e.kind())))?;
-        tracing::debug!(lifetime_s = self.lifetime.as_secs(), "minted a self-signed JWT");
+        tracing::debug!(
+            lifetime_s = self.lifetime.as_secs(),
+            "minted a self-signed JWT"
+        );
         Ok((
             AccessToken::new(SecretString::from(jwt)),
             UNIX_EPOCH + Duration::from_secs(exp),
@@ -147,7 +152,10 @@ impl CredentialSource for JwtSigner {
         Authorization::bearer(self.token()?)
     }
 
-    async fn renew_after_unauthorized(&self, used: &Authorization) -> Result<Option<Authorization>> {
+    async fn renew_after_unauthorized(
+        &self,
+        used: &Authorization,
+    ) -> Result<Option<Authorization>> {
         // Mint anew only if the rejected JWT is still the cached one.
         let now = self.clock.now();
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
@@ -182,14 +190,26 @@ mod tests {
 
     #[test]
     fn s22_s24_header_and_claims() {
-        let clock = Arc::new(ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
-        let s = JwtSigner::new("key-1", &secret("a-secret-of-32-bytes-or-more!!!!"), Duration::from_secs(3600), CAP)
-            .unwrap()
-            .with_clock(clock.clone());
+        let clock = Arc::new(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        ));
+        let s = JwtSigner::new(
+            "key-1",
+            &secret("a-secret-of-32-bytes-or-more!!!!"),
+            Duration::from_secs(3600),
+            CAP,
+        )
+        .unwrap()
+        .with_clock(clock.clone());
         let t = s.token().unwrap();
         let jwt = t.secret().expose_secret().to_owned();
-        let header = URL_SAFE_NO_PAD.decode(jwt.split('.').next().unwrap()).unwrap();
-        assert_eq!(String::from_utf8(header).unwrap(), r#"{"typ":"JWT","alg":"HS256"}"#);
+        let header = URL_SAFE_NO_PAD
+            .decode(jwt.split('.').next().unwrap())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(header).unwrap(),
+            r#"{"typ":"JWT","alg":"HS256"}"#
+        );
         let mut v = Validation::new(Algorithm::HS256);
         v.validate_exp = false;
         v.required_spec_claims.clear();
@@ -206,10 +226,17 @@ mod tests {
 
     #[test]
     fn s24_reused_until_margin_then_reminted() {
-        let clock = Arc::new(ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
-        let s = JwtSigner::new("k", &secret("0123456789abcdef0123456789abcdef"), Duration::from_secs(3600), CAP)
-            .unwrap()
-            .with_clock(clock.clone());
+        let clock = Arc::new(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        ));
+        let s = JwtSigner::new(
+            "k",
+            &secret("0123456789abcdef0123456789abcdef"),
+            Duration::from_secs(3600),
+            CAP,
+        )
+        .unwrap()
+        .with_clock(clock.clone());
         let a = s.token().unwrap();
         clock.advance(Duration::from_secs(3600 - 61));
         assert!(s.token().unwrap().same_as(&a));
@@ -225,10 +252,19 @@ mod tests {
         ));
         assert!(matches!(
             JwtSigner::new("k", &secret("s"), Duration::from_secs(24 * 3600), CAP),
-            Err(Error::Config(ConfigError::LifetimeOverCap { requested: 86400, cap: 21600 }))
+            Err(Error::Config(ConfigError::LifetimeOverCap {
+                requested: 86400,
+                cap: 21600
+            }))
         ));
         // A short (23-byte) provider-issued key still signs.
-        let s = JwtSigner::new("k", &secret("23-bytes-provider-key!!"), Duration::from_secs(60), CAP).unwrap();
+        let s = JwtSigner::new(
+            "k",
+            &secret("23-bytes-provider-key!!"),
+            Duration::from_secs(60),
+            CAP,
+        )
+        .unwrap();
         assert!(s.token().is_ok());
     }
 }

@@ -77,9 +77,9 @@ pub use store::{FileStore, GrantKey, MemoryStore, TokenStore};
 pub use token::Token;
 pub use transport::{ReqwestTransport, ReqwestTransportBuilder, Transport};
 
-/// Re-exported so users need no direct `secrecy` dependency.
-pub use secrecy::{ExposeSecret, SecretString};
 /// Re-exported HTTP types used in the public API.
 pub use http;
+/// Re-exported so users need no direct `secrecy` dependency.
+pub use secrecy::{ExposeSecret, SecretString};
 /// Re-exported URL type used in the public API.
 pub use url::Url;

@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 use crate::authorize::AuthorizedCode;
 use crate::client::OAuthClient;
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::AccessToken;
+use crate::credentials::{AccessToken, Authorization};
 use crate::error::{ConfigError, Error, ErrorCode, Result};
 use crate::request::HttpRequest;
 use crate::store::{GrantKey, MemoryStore, TokenStore};
@@ -60,6 +60,9 @@ struct Slot {
 
 struct Current {
     access: AccessToken,
+    /// `Authorization: Bearer <access>`, built once per token for the API client's warm path
+    /// (`None` if the token cannot go in a header; the slow path then reports the error).
+    bearer: Option<Authorization>,
     /// `expires_at - margin`: from then on, callers refresh first.
     refresh_due: Option<SystemTime>,
     token: Token,
@@ -189,7 +192,7 @@ impl TokenManager {
     /// grant's handle. A code is sent once, never retried (SECURITY S13).
     pub async fn exchange_code(&self, subject: &str, code: AuthorizedCode) -> Result<GrantHandle> {
         let req = self.inner.client.exchange_code_request(&code)?;
-        let token = send_token_request(&*self.inner, req, "authorization_code").await?;
+        let token = send_token_request(&self.inner, req, "authorization_code").await?;
         let handle = self.grant(subject);
         let slot = handle.slot.clone();
         let _flight = slot.flight.lock().await;
@@ -257,10 +260,19 @@ impl GrantHandle {
     /// - A refresh answered with `invalid_grant` gives [`Error::ReauthorizationRequired`] and
     ///   removes the grant from the store if the store still holds the rejected token.
     pub async fn access_token(&self) -> Result<AccessToken> {
-        if let Some(token) = self.fresh() {
+        if let Some(token) = self.fresh(|c| Some(c.access.clone())) {
             return Ok(token);
         }
         self.renew(None).await
+    }
+
+    /// [`access_token`](Self::access_token) as an `Authorization: Bearer` header; on the warm
+    /// path the header value is built once per token, not per call.
+    pub(crate) async fn bearer(&self) -> Result<Authorization> {
+        if let Some(auth) = self.fresh(|c| c.bearer.clone()) {
+            return Ok(auth);
+        }
+        Authorization::bearer(self.renew(None).await?)
     }
 
     /// Called after the API answered 401 to `used`: refreshes once if `used` is still the
@@ -296,8 +308,8 @@ impl GrantHandle {
             .clone()
     }
 
-    /// The warm path: one read lock, one clock read, one `Arc` clone.
-    fn fresh(&self) -> Option<AccessToken> {
+    /// The warm path: one read lock, one clock read, one clone of what `pick` selects.
+    fn fresh<T>(&self, pick: impl FnOnce(&Current) -> Option<T>) -> Option<T> {
         let guard = self.slot.current.read().unwrap_or_else(|p| p.into_inner());
         let current = guard.as_ref()?;
         if !current.persisted {
@@ -305,7 +317,7 @@ impl GrantHandle {
         }
         match current.refresh_due {
             Some(due) if self.inner.clock.now() >= due => None,
-            _ => Some(current.access.clone()),
+            _ => pick(current),
         }
     }
 
@@ -314,8 +326,10 @@ impl GrantHandle {
         let refresh_due = token
             .expires_at
             .map(|at| at.checked_sub(self.inner.margin).unwrap_or(at));
+        let bearer = Authorization::bearer(access.clone()).ok();
         *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Current {
             access: access.clone(),
+            bearer,
             refresh_due,
             token,
             persisted,
@@ -382,14 +396,13 @@ impl GrantHandle {
             Err(e) if e.oauth_code() == Some(&ErrorCode::InvalidGrant) => {
                 *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = None;
                 // SECURITY S17: delete only if the store still holds the rejected token.
-                if let Some(now) = self.inner.store.load(key).await? {
-                    if now
+                if let Some(now) = self.inner.store.load(key).await?
+                    && now
                         .refresh_token
                         .as_ref()
                         .is_some_and(|rt| secret_eq(rt, &refresh_token))
-                    {
-                        self.inner.store.delete(key).await?;
-                    }
+                {
+                    self.inner.store.delete(key).await?;
                 }
                 return Err(Error::ReauthorizationRequired {
                     key: key.clone(),
@@ -415,7 +428,11 @@ impl GrantHandle {
 }
 
 fn secret_eq(a: &SecretString, b: &SecretString) -> bool {
-    bool::from(a.expose_secret().as_bytes().ct_eq(b.expose_secret().as_bytes()))
+    bool::from(
+        a.expose_secret()
+            .as_bytes()
+            .ct_eq(b.expose_secret().as_bytes()),
+    )
 }
 
 /// Sends a token request and parses the answer, inside a `tracing` span that records the grant

@@ -50,7 +50,12 @@ impl HttpRequest {
 
     /// Sets a header from a secret; the value is marked sensitive. This is the one line where a
     /// credential leaves its `SecretString` for a header.
-    pub fn secret_header(mut self, name: HeaderName, prefix: &str, secret: &SecretString) -> Result<Self> {
+    pub fn secret_header(
+        mut self,
+        name: HeaderName,
+        prefix: &str,
+        secret: &SecretString,
+    ) -> Result<Self> {
         let mut v = HeaderValue::from_str(&format!("{prefix}{}", secret.expose_secret()))
             .map_err(|_| Error::InvalidTokenCharacters)?;
         v.set_sensitive(true);

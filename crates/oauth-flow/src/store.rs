@@ -145,15 +145,22 @@ impl FileStore {
     async fn blocking<T, F>(&self, key: &GrantKey, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce() -> std::result::Result<T, (&'static str, Option<Box<dyn std::error::Error + Send + Sync>>)>
-            + Send
+        F: FnOnce() -> std::result::Result<
+                T,
+                (
+                    &'static str,
+                    Option<Box<dyn std::error::Error + Send + Sync>>,
+                ),
+            > + Send
             + 'static,
     {
-        let out = tokio::task::spawn_blocking(f).await.map_err(|e| Error::Store {
-            key: key.clone(),
-            message: "the store task failed".into(),
-            source: Some(Box::new(e)),
-        })?;
+        let out = tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::Store {
+                key: key.clone(),
+                message: "the store task failed".into(),
+                source: Some(Box::new(e)),
+            })?;
         out.map_err(|(message, source)| Error::Store {
             key: key.clone(),
             message: message.into(),
@@ -168,10 +175,22 @@ impl fmt::Debug for FileStore {
     }
 }
 
-type BlockingResult<T> =
-    std::result::Result<T, (&'static str, Option<Box<dyn std::error::Error + Send + Sync>>)>;
+type BlockingResult<T> = std::result::Result<
+    T,
+    (
+        &'static str,
+        Option<Box<dyn std::error::Error + Send + Sync>>,
+    ),
+>;
 
-fn io(message: &'static str) -> impl FnOnce(std::io::Error) -> (&'static str, Option<Box<dyn std::error::Error + Send + Sync>>) {
+fn io(
+    message: &'static str,
+) -> impl FnOnce(
+    std::io::Error,
+) -> (
+    &'static str,
+    Option<Box<dyn std::error::Error + Send + Sync>>,
+) {
     move |e| (message, Some(Box::new(e)))
 }
 
@@ -193,7 +212,15 @@ fn read_record(path: &Path, key: &GrantKey) -> BlockingResult<Option<Token>> {
     Ok(Some(record.token))
 }
 
+/// Serialises file-store writes within this process. The temporary file's name is per process
+/// (`.<file>.<pid>.tmp`), so two concurrent saves of one grant (two managers or stores over one
+/// directory) would otherwise remove and rename each other's temporary file: a save could fail
+/// or publish another's half-written file. Across processes the pid keeps the names apart.
+static WRITE_LOCK: Mutex<()> = Mutex::new(());
+
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> BlockingResult<()> {
+    // Poisoning cannot leave shared state half-updated here: the guard protects no data.
+    let _write = WRITE_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     create_private_dir(dir).map_err(io("could not create the token directory"))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
@@ -201,9 +228,12 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> BlockingResult<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut file = create_private_file(&tmp).map_err(io("could not create a temporary token file"))?;
-        file.write_all(bytes).map_err(io("could not write the token file"))?;
-        file.sync_all().map_err(io("could not flush the token file"))?;
+        let mut file =
+            create_private_file(&tmp).map_err(io("could not create a temporary token file"))?;
+        file.write_all(bytes)
+            .map_err(io("could not write the token file"))?;
+        file.sync_all()
+            .map_err(io("could not flush the token file"))?;
         drop(file);
         std::fs::rename(&tmp, path).map_err(io("could not replace the token file"))?;
         sync_dir(dir).map_err(io("could not flush the token directory"))?;
@@ -218,7 +248,11 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> BlockingResult<()> {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    match std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
@@ -244,7 +278,10 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(unix)]
@@ -279,7 +316,8 @@ impl TokenStore for FileStore {
         })?;
         let dir = self.dir.clone();
         let path = self.path_for(key);
-        self.blocking(key, move || write_atomic(&dir, &path, &bytes)).await
+        self.blocking(key, move || write_atomic(&dir, &path, &bytes))
+            .await
     }
 
     async fn delete(&self, key: &GrantKey) -> Result<()> {

@@ -63,7 +63,10 @@ impl fmt::Debug for Token {
             .field("access_token", &"[redacted]")
             .field("token_type", &self.token_type)
             .field("expires_at", &self.expires_at)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("scope", &self.scope)
             .field("extra", &self.extra.keys().collect::<Vec<_>>())
             .finish()
@@ -86,13 +89,18 @@ fn ser_secret_opt<S: serde::Serializer>(
 
 mod unix_opt {
     use super::*;
-    pub fn serialize<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
             Some(d) => s.serialize_some(&d.as_secs()),
             None => s.serialize_none(),
         }
     }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
         let secs: Option<u64> = Option::deserialize(d)?;
         Ok(secs.map(|s| UNIX_EPOCH + Duration::from_secs(s)))
     }
@@ -143,7 +151,10 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SystemTime) -> Result<
         _ => return Err(Error::MissingField("token_type")),
     };
     if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(Error::UnsupportedTokenType(crate::error::truncate(&token_type, 32)));
+        return Err(Error::UnsupportedTokenType(crate::error::truncate(
+            &token_type,
+            32,
+        )));
     }
     let refresh_token = match map.remove("refresh_token") {
         Some(Value::String(s)) if !s.is_empty() => Some(SecretString::from(s)),
@@ -202,7 +213,9 @@ fn parse_expires_in(v: &Value) -> Result<Duration> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(bad("is negative or not finite"));
     }
-    Ok(Duration::from_secs_f64(secs.min(MAX_LIFETIME.as_secs_f64())))
+    Ok(Duration::from_secs_f64(
+        secs.min(MAX_LIFETIME.as_secs_f64()),
+    ))
 }
 
 fn header_safe(token: &str) -> bool {
@@ -214,16 +227,16 @@ fn header_safe(token: &str) -> bool {
 /// bounded excerpt.
 pub fn error_from_response(resp: &HttpResponse) -> Error {
     let status = resp.status.as_u16();
-    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&resp.body) {
-        if let Some(Value::String(code)) = map.get("error") {
-            return OAuthError::new(
-                Some(status),
-                code,
-                map.get("error_description").and_then(Value::as_str),
-                map.get("error_uri").and_then(Value::as_str),
-            )
-            .into();
-        }
+    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&resp.body)
+        && let Some(Value::String(code)) = map.get("error")
+    {
+        return OAuthError::new(
+            Some(status),
+            code,
+            map.get("error_description").and_then(Value::as_str),
+            map.get("error_uri").and_then(Value::as_str),
+        )
+        .into();
     }
     Error::HttpStatus {
         status,
@@ -303,7 +316,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             t.scopes(),
-            vec!["org.permission.customer", "org.permission.conversation", "offline_access"]
+            vec![
+                "org.permission.customer",
+                "org.permission.conversation",
+                "offline_access"
+            ]
         );
         assert_eq!(t.token_type, "bearer");
     }
@@ -337,15 +354,26 @@ mod tests {
             r#"{"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ5b3VyQXBpS2V5IiwiaWF0IjoxNzQ2ODE4NzIyLCJleHAiOjE3NDY4MjA1MjJ9.x","token_type":"Bearer"}"#,
         )
         .unwrap();
-        assert_eq!(t.expires_at, Some(UNIX_EPOCH + Duration::from_secs(1_746_820_522)));
+        assert_eq!(
+            t.expires_at,
+            Some(UNIX_EPOCH + Duration::from_secs(1_746_820_522))
+        );
         let opaque = parse(200, r#"{"access_token":"opaque","token_type":"Bearer"}"#).unwrap();
         assert_eq!(opaque.expires_at, None);
     }
 
     #[test]
     fn s12_expires_in_forms() {
-        let s = parse(200, r#"{"access_token":"a","token_type":"bearer","expires_in":"3600"}"#).unwrap();
-        let n = parse(200, r#"{"access_token":"a","token_type":"bearer","expires_in":3600}"#).unwrap();
+        let s = parse(
+            200,
+            r#"{"access_token":"a","token_type":"bearer","expires_in":"3600"}"#,
+        )
+        .unwrap();
+        let n = parse(
+            200,
+            r#"{"access_token":"a","token_type":"bearer","expires_in":3600}"#,
+        )
+        .unwrap();
         assert_eq!(s.expires_at, n.expires_at);
         let huge = parse(
             200,
@@ -353,9 +381,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(huge.expires_at, Some(t0() + MAX_LIFETIME));
-        let neg = parse(200, r#"{"access_token":"a","token_type":"bearer","expires_in":-5}"#);
+        let neg = parse(
+            200,
+            r#"{"access_token":"a","token_type":"bearer","expires_in":-5}"#,
+        );
         assert!(matches!(neg, Err(Error::Decode { .. })));
-        let word = parse(200, r#"{"access_token":"a","token_type":"bearer","expires_in":"soon"}"#);
+        let word = parse(
+            200,
+            r#"{"access_token":"a","token_type":"bearer","expires_in":"soon"}"#,
+        );
         assert!(matches!(word, Err(Error::Decode { .. })));
     }
 
@@ -375,7 +409,10 @@ mod tests {
             Err(Error::MissingField("access_token"))
         ));
         assert!(matches!(
-            parse(200, "{\"access_token\":\"a\\r\\nX-Evil: 1\",\"token_type\":\"bearer\"}"),
+            parse(
+                200,
+                "{\"access_token\":\"a\\r\\nX-Evil: 1\",\"token_type\":\"bearer\"}"
+            ),
             Err(Error::InvalidTokenCharacters)
         ));
         assert!(matches!(
@@ -386,7 +423,12 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_decode_errors_without_echo() {
-        for body in ["", "not json", "[1,2]", "{\"access_token\": 12345, \"token_type\":\"bearer\"}"] {
+        for body in [
+            "",
+            "not json",
+            "[1,2]",
+            "{\"access_token\": 12345, \"token_type\":\"bearer\"}",
+        ] {
             let err = parse(200, body).unwrap_err();
             assert!(matches!(err, Error::Decode { .. }), "{body}: {err}");
             assert!(!err.to_string().contains("12345"));
@@ -410,7 +452,10 @@ mod tests {
         }
         let e = parse(400, r#"{"error":"slow_down"}"#).unwrap_err();
         assert_eq!(e.oauth_code(), Some(&ErrorCode::Other("slow_down".into())));
-        let html = format!("<html><body><h1>502 Bad Gateway</h1>{}</body></html>", "x".repeat(4000));
+        let html = format!(
+            "<html><body><h1>502 Bad Gateway</h1>{}</body></html>",
+            "x".repeat(4000)
+        );
         match parse(502, &html).unwrap_err() {
             Error::HttpStatus { status, excerpt } => {
                 assert_eq!(status, 502);

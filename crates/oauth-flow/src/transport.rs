@@ -101,22 +101,26 @@ impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         // SECURITY S8: refuse before any connection is attempted.
         require_secure(&request.url)?;
-        let mut resp = self
+        let mut builder = self
             .client
             .request(request.method, request.url)
-            .headers(request.headers)
-            .body(request.body)
-            .send()
-            .await
-            .map_err(map_err)?;
-        if resp.content_length().is_some_and(|n| n > self.max_body as u64) {
+            .headers(request.headers);
+        if !request.body.is_empty() {
+            builder = builder.body(request.body);
+        }
+        let mut resp = builder.send().await.map_err(map_err)?;
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
             return Err(Error::BodyTooLarge {
                 limit: self.max_body,
             });
         }
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
-        let mut body = Vec::new();
+        let hint = resp.content_length().unwrap_or(0).min(self.max_body as u64) as usize;
+        let mut body = Vec::with_capacity(hint);
         while let Some(chunk) = resp.chunk().await.map_err(map_err)? {
             if body.len() + chunk.len() > self.max_body {
                 return Err(Error::BodyTooLarge {

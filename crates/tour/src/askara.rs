@@ -43,8 +43,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     let (access, refresh) = tokens(&*store, &session).await?;
     step(&format!(
         "code exchanged: access token {}, refresh token {}",
-        shown(&access),
-        shown(&refresh)
+        mask(&access),
+        mask(&refresh)
     ));
 
     // 5. The access token is a JWT: its claims, decoded without verification (informational).
@@ -88,9 +88,9 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
         }
         step(&format!(
             "refresh #{n}: refresh token {} → {} (saved before use), new access token {}",
-            shown(&previous),
-            shown(&refresh),
-            shown(&access)
+            mask(&previous),
+            mask(&refresh),
+            mask(&access)
         ));
         if n == 1 {
             first_rotated = store.load(session.key()).await?;
@@ -114,7 +114,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
         let replayed = stale_token
             .refresh_token
             .as_ref()
-            .map(|t| shown(t.expose_secret()))
+            .map(|t| mask(t.expose_secret()))
             .unwrap_or_default();
         match replica.session("camille")?.refresh().await {
             Err(e @ Error::ReauthorizationRequired { .. }) => {
@@ -135,16 +135,6 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
         sandbox.calls("/askara/oauth2/token")
     ));
     Ok(())
-}
-
-/// A masked token with a short fingerprint, so rotated tokens that share a prefix (`ask_…`,
-/// `eyJh…`) can be told apart without showing them. The fingerprint is 24 bits of a hash: it
-/// reveals nothing usable about the token.
-fn shown(secret: &str) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    secret.hash(&mut h);
-    format!("{} #{:06x}", mask(secret), h.finish() & 0xff_ffff)
 }
 
 /// The stored access and refresh tokens of `session` (to show them masked).

@@ -1,0 +1,365 @@
+//! Snapshots of every token request the core builds (sans-IO, no server): each grant ×
+//! body encoding × client authentication, plus the authorize URL.
+//!
+//! SECURITY: S3 (S256 only, public clients always use PKCE), S4 (redirect URI byte-identical),
+//! S14 (Basic credentials), S15 (one client authentication method, never in the URL),
+//! S25 (secrets redacted in snapshots; a scan of the committed `.snap` files).
+//!
+//! Secrets in the snapshots are replaced by one shared redaction set ([`settings`]).
+// Test code: helpers outside `#[test]` fns unwrap too (clippy.toml covers only test fns).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{CLIENT_ID, CLIENT_SECRET, CODE, REDIRECT_URI, client_for, refresh_token, secret};
+use oauth_flow::{
+    BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce, ProviderProfile,
+    SpaceEncoding,
+};
+use serde_json::{Value, json};
+
+const BASE: &str = "https://auth.example.com";
+
+/// The one redaction set shared by every snapshot in this file.
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(true);
+    // Keep the scheme of an Authorization header, hide the credentials.
+    s.add_redaction(
+        ".headers.authorization",
+        insta::dynamic_redaction(|value, _path| {
+            let v = value.as_str().unwrap_or_default();
+            match v.split_once(' ') {
+                Some((scheme, _)) => format!("{scheme} [redacted]"),
+                None => "[redacted]".to_owned(),
+            }
+        }),
+    );
+    for field in [
+        ".body.client_secret",
+        ".body.code",
+        ".body.code_verifier",
+        ".body.refresh_token",
+        ".body.access_token",
+        ".body.assertion",
+        ".query.state",
+        ".query.code_challenge",
+    ] {
+        s.add_redaction(field, "[redacted]");
+    }
+    // The authorize URL as a string: state and challenge are random.
+    s.add_filter(r"state=[A-Za-z0-9_\-]+", "state=[redacted]");
+    s.add_filter(
+        r"code_challenge=[A-Za-z0-9_\-]+",
+        "code_challenge=[redacted]",
+    );
+    s
+}
+
+fn enc_name(e: BodyEncoding) -> &'static str {
+    match e {
+        BodyEncoding::Form => "form",
+        BodyEncoding::Json => "json",
+    }
+}
+
+fn auth_name(a: ClientAuth) -> &'static str {
+    match a {
+        ClientAuth::None => "none",
+        ClientAuth::SecretPost => "secret_post",
+        ClientAuth::SecretBasic => "secret_basic",
+    }
+}
+
+fn profile(
+    encoding: BodyEncoding,
+    auth: ClientAuth,
+    pkce: Pkce,
+    refresh_url: bool,
+) -> ProviderProfile {
+    let mut b = ProviderProfile::builder("example", format!("{BASE}/oauth/token"))
+        .authorize_url(format!("{BASE}/oauth/authorize"))
+        .encoding(encoding)
+        .client_auth(auth)
+        .pkce(pkce);
+    if refresh_url {
+        b = b.refresh_url(format!("{BASE}/oauth/refresh_token"));
+    }
+    b.build().unwrap()
+}
+
+/// Runs the authorization through a callback, then builds the code exchange.
+fn exchange(client: &OAuthClient) -> (HttpRequest, String) {
+    let (url, pending) = client.authorize().scope("read").build().unwrap();
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let code = pending
+        .complete(&format!("{REDIRECT_URI}?code={CODE}&state={state}"))
+        .unwrap();
+    (
+        client.exchange_code_request(&code).unwrap(),
+        url.to_string(),
+    )
+}
+
+/// S15: exactly one client authentication method, none in the URL; S14: Basic is form-encoded
+/// `id:secret`.
+fn check_client_auth(req: &HttpRequest, auth: ClientAuth) {
+    let snap = req.to_snapshot();
+    let body_secret = snap["body"].get("client_secret");
+    let header = req.headers.get("authorization");
+    assert!(
+        req.url.query().is_none(),
+        "nothing in the token URL's query"
+    );
+    assert!(!req.url.as_str().contains(CLIENT_SECRET));
+    match auth {
+        ClientAuth::None => {
+            assert!(body_secret.is_none() && header.is_none());
+            assert_eq!(snap["body"]["client_id"], CLIENT_ID);
+        }
+        ClientAuth::SecretPost => {
+            assert_eq!(body_secret, Some(&json!(CLIENT_SECRET)));
+            assert_eq!(snap["body"]["client_id"], CLIENT_ID);
+            assert!(header.is_none());
+        }
+        ClientAuth::SecretBasic => {
+            assert!(body_secret.is_none());
+            assert!(snap["body"].get("client_id").is_none());
+            let expected = format!(
+                "Basic {}",
+                STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+            );
+            assert_eq!(header.unwrap().to_str().unwrap(), expected);
+            assert!(header.unwrap().is_sensitive());
+        }
+    }
+}
+
+#[test]
+fn s15_s4_token_request_matrix() {
+    let settings = settings();
+    for encoding in [BodyEncoding::Form, BodyEncoding::Json] {
+        for auth in [
+            ClientAuth::None,
+            ClientAuth::SecretPost,
+            ClientAuth::SecretBasic,
+        ] {
+            let suffix = format!("{}__{}", enc_name(encoding), auth_name(auth));
+            let content_type = match encoding {
+                BodyEncoding::Form => "application/x-www-form-urlencoded",
+                BodyEncoding::Json => "application/json",
+            };
+
+            // Authorization code with PKCE.
+            let client = client_for(profile(encoding, auth, Pkce::S256, false));
+            let (req, authorize_url) = exchange(&client);
+            check_client_auth(&req, auth);
+            let snap = req.to_snapshot();
+            assert_eq!(snap["headers"]["content-type"], content_type);
+            // S4: the redirect URI is sent byte-identical in both legs.
+            assert_eq!(snap["body"]["redirect_uri"], REDIRECT_URI);
+            let sent = url::Url::parse(&authorize_url).unwrap();
+            let sent = sent
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .unwrap()
+                .1;
+            assert_eq!(sent, REDIRECT_URI);
+            assert_eq!(snap["body"]["code"], CODE);
+            assert_eq!(snap["body"]["code_verifier"].as_str().unwrap().len(), 43);
+            settings.bind(|| {
+                insta::assert_json_snapshot!(format!("auth_code_pkce__{suffix}"), snap);
+            });
+
+            // Authorization code without PKCE: impossible for a public client (S3).
+            if auth == ClientAuth::None {
+                let forced = profile(encoding, auth, Pkce::Disabled, false);
+                assert_eq!(
+                    forced.pkce(),
+                    Pkce::S256,
+                    "S3: public clients always use PKCE"
+                );
+            } else {
+                let client = client_for(profile(encoding, auth, Pkce::Disabled, false));
+                let (req, _) = exchange(&client);
+                check_client_auth(&req, auth);
+                let snap = req.to_snapshot();
+                assert!(snap["body"].get("code_verifier").is_none());
+                settings.bind(|| {
+                    insta::assert_json_snapshot!(format!("auth_code_plain__{suffix}"), snap);
+                });
+            }
+
+            // Refresh, on the token URL and on a separate refresh URL (KonPro).
+            for (separate, name) in [(false, "refresh"), (true, "refresh_separate_url")] {
+                let client = client_for(profile(encoding, auth, Pkce::Disabled, separate));
+                let req = client.refresh_request(&secret(&refresh_token(1))).unwrap();
+                check_client_auth(&req, auth);
+                let snap = req.to_snapshot();
+                assert_eq!(snap["body"]["refresh_token"], refresh_token(1));
+                let path = if separate {
+                    "/oauth/refresh_token"
+                } else {
+                    "/oauth/token"
+                };
+                assert_eq!(req.url.path(), path);
+                settings.bind(|| {
+                    insta::assert_json_snapshot!(format!("{name}__{suffix}"), snap);
+                });
+            }
+
+            // Client credentials with scopes.
+            let client = client_for(profile(encoding, auth, Pkce::Disabled, false));
+            let req = client
+                .client_credentials_request(&["read", "write"])
+                .unwrap();
+            check_client_auth(&req, auth);
+            let snap = req.to_snapshot();
+            assert_eq!(snap["body"]["scope"], "read write");
+            settings.bind(|| {
+                insta::assert_json_snapshot!(format!("client_credentials__{suffix}"), snap);
+            });
+        }
+    }
+}
+
+fn authorize_view(url: &url::Url) -> Value {
+    let params: serde_json::Map<String, Value> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    json!({ "url": url.as_str(), "query": params })
+}
+
+#[test]
+fn s1_s3_authorize_url_snapshots() {
+    let settings = settings();
+
+    // Public client: PKCE S256, scopes with %20.
+    let public = client_for(profile(
+        BodyEncoding::Form,
+        ClientAuth::None,
+        Pkce::Disabled,
+        false,
+    ));
+    let (url, _pending) = public
+        .authorize()
+        .scopes(["read", "write"])
+        .build()
+        .unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43);
+    assert_eq!(q["state"].len(), 22, "S1: 128 bits, base64url");
+    assert!(
+        !q.contains_key("code_verifier"),
+        "S3: the verifier never leaves"
+    );
+    assert!(url.as_str().contains("scope=read%20write"));
+    settings
+        .bind(|| insta::assert_json_snapshot!("authorize_url_public_pkce", authorize_view(&url)));
+
+    // Confidential client, Kustomer-style `+` separators and an extra parameter.
+    let confidential = client_for(
+        ProviderProfile::builder("example", format!("{BASE}/oauth/token"))
+            .authorize_url(format!("{BASE}/oauth/authorize?tenant=acme"))
+            .space_encoding(SpaceEncoding::Plus)
+            .build()
+            .unwrap(),
+    );
+    let (url, _pending) = confidential
+        .authorize()
+        .scopes(["org.permission.customer", "offline_access"])
+        .param("prompt", "consent")
+        .build()
+        .unwrap();
+    assert!(
+        url.as_str()
+            .contains("scope=org.permission.customer+offline_access")
+    );
+    assert!(!url.as_str().contains("code_challenge"));
+    settings.bind(|| {
+        insta::assert_json_snapshot!("authorize_url_confidential_plus", authorize_view(&url))
+    });
+
+    // Reserved parameters cannot be overridden (S3: no `code_challenge_method=plain`).
+    let err = public
+        .authorize()
+        .param("code_challenge_method", "plain")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, oauth_flow::Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn s14_basic_credentials_are_form_encoded() {
+    let p = ProviderProfile::builder("example", format!("{BASE}/oauth/token"))
+        .client_auth(ClientAuth::SecretBasic)
+        .build()
+        .unwrap();
+    let client = OAuthClient::builder(p, "my app")
+        .client_secret(secret("p:ss%+"))
+        .build()
+        .unwrap();
+    let req = client.client_credentials_request(&[]).unwrap();
+    assert_eq!(
+        req.headers["authorization"].to_str().unwrap(),
+        "Basic bXkrYXBwOnAlM0FzcyUyNSUyQg=="
+    );
+    // Konvert's documented example: `yourApiKey:yourApiSecret1234567890`.
+    let b = oauth_flow::grant::basic_credentials("yourApiKey", &secret("yourApiSecret1234567890"));
+    assert_eq!(
+        b.expose_secret(),
+        "eW91ckFwaUtleTp5b3VyQXBpU2VjcmV0MTIzNDU2Nzg5MA=="
+    );
+}
+
+/// S25: the committed snapshots hold no secret: every sensitive field is redacted, and no
+/// canary (nor base64 of `id:secret`) appears anywhere.
+#[test]
+fn s25_committed_snapshots_hold_no_secret() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let basic = STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".snap.new"), "uncommitted snapshot {name}");
+        if !name.ends_with(".snap") {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("CANARY"), "{name} holds a canary secret");
+        assert!(!text.contains(&basic), "{name} holds Basic credentials");
+        for line in text.lines() {
+            let sensitive = [
+                "\"client_secret\"",
+                "\"code\"",
+                "\"code_verifier\"",
+                "\"refresh_token\"",
+                "\"state\"",
+                "\"code_challenge\"",
+                "\"authorization\"",
+            ];
+            if sensitive.iter().any(|k| line.trim_start().starts_with(k)) {
+                assert!(
+                    line.contains("[redacted]"),
+                    "{name}: unredacted line {line}"
+                );
+            }
+        }
+    }
+    assert!(
+        seen >= 30,
+        "expected the request matrix snapshots, found {seen}"
+    );
+}
