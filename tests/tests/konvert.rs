@@ -354,6 +354,8 @@ async fn http_errors_are_typed() {
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
+    // A query is read-only: one 429 with `Retry-After: 1` is waited out and retried.
+    sb.reset_calls();
     sb.inject(
         API_ROUTE,
         Fault::RetryAfter {
@@ -362,7 +364,20 @@ async fn http_errors_are_typed() {
         },
         1,
     );
+    client.query::<GetContact>(vars()).await.unwrap();
+    assert_eq!(sb.calls(API_ROUTE), 2, "one retry after Retry-After");
+
+    // Past the retry budget the 429 surfaces, typed.
+    sb.inject(
+        API_ROUTE,
+        Fault::RetryAfter {
+            status: 429,
+            value: "1".to_owned(),
+        },
+        5,
+    );
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
+    sb.clear_faults();
     assert!(
         matches!(
             err,

@@ -120,12 +120,7 @@ impl AskaraSession {
     /// returns the new access token. The rotated refresh token is saved before it is returned;
     /// concurrent callers share the one refresh.
     pub async fn refresh(&self) -> Result<AccessToken> {
-        let Some(token) = self.grant.token().await? else {
-            // Nothing stored: the manager reports the typed re-authorization error.
-            return Ok(self.grant.access_token().await?);
-        };
-        let current = AccessToken::new(token.access_token);
-        Ok(self.grant.refresh_after_unauthorized(&current).await?)
+        Ok(self.grant.force_refresh().await?)
     }
 
     /// Forgets this user's tokens, in memory and in the store (Askara documents no revocation

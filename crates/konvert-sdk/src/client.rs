@@ -7,7 +7,8 @@ use std::time::Duration;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
     AccessToken, ApiClient, ClientAuth, Clock, CredentialSource, HttpRequest, JwtSigner,
-    OAuthClient, ProviderProfile, ReqwestTransport, SystemClock, TokenManager, Transport,
+    OAuthClient, ProviderProfile, ReqwestTransport, RetryPolicy, SystemClock, TokenManager,
+    Transport,
 };
 
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
@@ -50,6 +51,7 @@ pub struct KonvertClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     clock: Option<Arc<dyn Clock>>,
     refresh_margin: Option<Duration>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for KonvertClientBuilder {
@@ -78,6 +80,13 @@ impl KonvertClientBuilder {
     /// most 5 minutes).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = Some(margin);
+        self
+    }
+
+    /// How queries answered 429/503 are retried (default: 3 attempts, 30 s of waiting at
+    /// most); mutations are never retried.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
         self
     }
 
@@ -123,7 +132,8 @@ impl KonvertClientBuilder {
                 (Arc::new(signer), None)
             }
         };
-        let api = ApiClient::builder(self.environment.base_url(), transport, credentials);
+        let api = ApiClient::builder(self.environment.base_url(), transport, credentials)
+            .retry(self.retry);
         Ok(KonvertClient {
             environment: self.environment,
             mode,
@@ -142,6 +152,7 @@ impl KonvertClient {
             transport: None,
             clock: None,
             refresh_margin: None,
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -164,8 +175,9 @@ impl KonvertClient {
     /// [`Error::OAuthFlow`] for token, transport and configuration failures.
     ///
     /// A 401 renews the credential once (a new token, or a freshly signed JWT) and retries.
-    /// Operations go over `POST`, which the core never replays: a 429 or 503 is reported at
-    /// once as [`oauth_flow::Error::RateLimited`] (with its `Retry-After`).
+    /// A 429 or 503 on a query is retried after its `Retry-After` within the builder's
+    /// [`RetryPolicy`] (queries only read); a mutation is never replayed. When the budget is
+    /// spent the error is [`oauth_flow::Error::RateLimited`] (with its `Retry-After`).
     pub async fn query<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData> {
         let (data, errors) = self.send(GraphQlCall::new::<Q>(variables)?).await?;
         if !errors.is_empty() {

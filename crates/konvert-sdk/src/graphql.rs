@@ -133,6 +133,8 @@ impl<T> Partial<T> {
 #[derive(Debug, Clone)]
 pub(crate) struct GraphQlCall {
     body: Value,
+    /// A query (replayable on 429/503) rather than a mutation.
+    read_only: bool,
 }
 
 impl GraphQlCall {
@@ -148,7 +150,8 @@ impl GraphQlCall {
         {
             *vars = Value::Object(Map::new());
         }
-        Ok(Self { body })
+        let read_only = is_query(body.get("query").and_then(Value::as_str).unwrap_or(""));
+        Ok(Self { body, read_only })
     }
 }
 
@@ -164,6 +167,25 @@ impl Endpoint for GraphQlCall {
     fn body(&self) -> oauth_flow::Result<Option<Value>> {
         Ok(Some(self.body.clone()))
     }
+    /// A query only reads, so a 429/503 may be retried; a mutation is never replayed.
+    fn idempotent(&self) -> bool {
+        self.read_only
+    }
+}
+
+/// Whether a GraphQL document's first definition is a query (`query …` or the `{ … }`
+/// shorthand). Anything else (a mutation, a subscription, a leading fragment) is treated as
+/// not safe to replay.
+fn is_query(document: &str) -> bool {
+    let first = document
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    first.starts_with('{')
+        || first.strip_prefix("query").is_some_and(|rest| {
+            rest.is_empty() || !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+        })
 }
 
 #[derive(Deserialize)]
@@ -254,6 +276,21 @@ fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queries_are_replayable_mutations_are_not() {
+        assert!(is_query(
+            "query ListContacts($first: Int) { contacts { totalCount } }"
+        ));
+        assert!(is_query("# comment\n  query{ viewer { apiKey } }"));
+        assert!(is_query("{ viewer { apiKey } }"));
+        assert!(!is_query("mutation CreateContact { createContact { id } }"));
+        assert!(!is_query("queryish"));
+        assert!(!is_query(
+            "fragment F on Contact { id } query Q { contact { ...F } }"
+        ));
+        assert!(!is_query(""));
+    }
     use oauth_flow::http::{HeaderMap, StatusCode};
 
     fn resp(status: u16, body: &str) -> HttpResponse {

@@ -243,8 +243,7 @@ impl KustomerGrant {
 
     /// Refreshes now, whatever the expiry, and returns the new access token.
     pub async fn refresh(&self) -> Result<AccessToken> {
-        let current = self.handle.access_token().await?;
-        Ok(self.handle.refresh_after_unauthorized(&current).await?)
+        Ok(self.handle.force_refresh().await?)
     }
 
     /// The current token set (expiry, granted scope, extra fields), if any.

@@ -36,6 +36,15 @@ pub trait Endpoint {
     fn body(&self) -> Result<Option<Value>> {
         Ok(None)
     }
+    /// Whether sending this request twice has the same effect as sending it once, so a 429 or
+    /// 503 may be retried. Defaults to the method's semantics (GET, HEAD, PUT, DELETE,
+    /// OPTIONS); a POST that only reads, such as a GraphQL query, may say `true`.
+    fn idempotent(&self) -> bool {
+        matches!(
+            self.method(),
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        )
+    }
 }
 
 /// How 429 and 503 answers are retried: idempotent methods only, within both budgets.
@@ -269,23 +278,17 @@ impl ApiClient {
             latency_ms = tracing::field::Empty,
             retries = tracing::field::Empty,
         );
-        self.execute_inner(endpoint, method, url)
-            .instrument(span)
-            .await
+        self.execute_inner(endpoint, url).instrument(span).await
     }
 
     async fn execute_inner<E: Endpoint + ?Sized>(
         &self,
         endpoint: &E,
-        method: Method,
         url: Url,
     ) -> Result<HttpResponse> {
         let started = Instant::now();
         let policy = self.inner.retry;
-        let idempotent = matches!(
-            method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        );
+        let idempotent = endpoint.idempotent();
         let mut auth = self.inner.credentials.authorization().await?;
         let mut renewed = false;
         let mut attempts = 0u32;
@@ -302,7 +305,9 @@ impl ApiClient {
                 span.record("retries", attempts - 1);
             }
 
-            if status == StatusCode::UNAUTHORIZED && !renewed {
+            // SECURITY S20: a 401 whose challenge names another error than `invalid_token`
+            // (e.g. `invalid_request`) is not cured by a new token.
+            if status == StatusCode::UNAUTHORIZED && !renewed && token_may_help(&resp.headers) {
                 renewed = true;
                 match self
                     .inner
@@ -374,6 +379,75 @@ pub fn decode_success<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
     }
 }
 
+/// Whether a 401's `WWW-Authenticate` leaves a renewed credential a chance: no challenge, or
+/// a challenge without an `error`, or with `error="invalid_token"` (RFC 6750 §3.1).
+fn token_may_help(headers: &HeaderMap) -> bool {
+    let mut saw_error = false;
+    for value in headers.get_all(header::WWW_AUTHENTICATE) {
+        let Ok(value) = value.to_str() else { continue };
+        for (name, val) in auth_params(value) {
+            if name.eq_ignore_ascii_case("error") {
+                if val == "invalid_token" {
+                    return true;
+                }
+                saw_error = true;
+            }
+        }
+    }
+    !saw_error
+}
+
+/// The `name=value` / `name="quoted value"` parameters of every challenge in a
+/// `WWW-Authenticate` value (RFC 9110 §11.6.1); scheme names are skipped.
+pub fn auth_params(value: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // A token: a scheme name or a parameter name.
+        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b',' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !matches!(bytes[i], b'=' | b' ' | b',' | b'\t') {
+            i += 1;
+        }
+        let name = &value[start..i];
+        let mut j = i;
+        while j < bytes.len() && bytes[j] == b' ' {
+            j += 1;
+        }
+        if j >= bytes.len() || bytes[j] != b'=' || name.is_empty() {
+            continue; // a scheme name (or token68 without '=')
+        }
+        i = j + 1;
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
+        let mut val = String::new();
+        if i < bytes.len() && bytes[i] == b'"' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                    i += 1;
+                }
+                let ch_len = value[i..].chars().next().map_or(1, char::len_utf8);
+                val.push_str(&value[i..i + ch_len]);
+                i += ch_len;
+            }
+            i += 1;
+        } else {
+            let s = i;
+            while i < bytes.len() && bytes[i] != b',' && bytes[i] != b' ' {
+                i += 1;
+            }
+            val.push_str(&value[s..i]);
+        }
+        out.push((name.to_owned(), val));
+    }
+    out
+}
+
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3).
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
@@ -419,6 +493,44 @@ impl<T: DeserializeOwned> Endpoint for Raw<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s20_www_authenticate_parsing() {
+        let params = auth_params(
+            r#"Bearer realm="api, \"v1\"", error="invalid_token", error_description="expired", Basic realm=x"#,
+        );
+        assert_eq!(
+            params,
+            vec![
+                ("realm".to_owned(), "api, \"v1\"".to_owned()),
+                ("error".to_owned(), "invalid_token".to_owned()),
+                ("error_description".to_owned(), "expired".to_owned()),
+                ("realm".to_owned(), "x".to_owned()),
+            ]
+        );
+        let mut h = HeaderMap::new();
+        assert!(token_may_help(&h));
+        h.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"x\""),
+        );
+        assert!(token_may_help(&h));
+        h.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("BEARER ERROR=\"invalid_token\""),
+        );
+        assert!(token_may_help(&h));
+        h.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_request\""),
+        );
+        assert!(!token_may_help(&h));
+        h.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error="),
+        );
+        assert!(!token_may_help(&h));
+    }
 
     #[test]
     fn retry_after_seconds_and_date() {

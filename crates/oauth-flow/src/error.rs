@@ -388,7 +388,7 @@ impl Error {
 
     /// A decode error without echoing body content: serde_json's messages can quote values,
     /// and a value in a token response may be a secret.
-    pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
+    pub fn decode(what: &'static str, err: &serde_json::Error) -> Self {
         let why = match err.classify() {
             serde_json::error::Category::Io => "I/O error",
             serde_json::error::Category::Syntax => "invalid JSON",

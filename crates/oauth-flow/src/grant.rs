@@ -57,7 +57,14 @@ impl OAuthClient {
     }
 
     /// A client credentials request (RFC 6749 §4.4), optionally with scopes.
+    /// The grant is for confidential clients only (RFC 6749 §4.4): a public client is refused.
     pub fn client_credentials_request(&self, scopes: &[&str]) -> Result<HttpRequest> {
+        if self.profile.client_auth == ClientAuth::None {
+            return Err(ConfigError::Other(
+                "the client credentials grant needs a confidential client (RFC 6749 §4.4)".into(),
+            )
+            .into());
+        }
         let scope = scopes.join(&self.profile.scope_separator);
         let mut fields = vec![("grant_type", Field::Plain("client_credentials"))];
         if !scope.is_empty() {

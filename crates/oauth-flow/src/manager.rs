@@ -282,6 +282,21 @@ impl GrantHandle {
         self.renew(Some(used)).await
     }
 
+    /// Refreshes now, whatever the expiry says (e.g. after the user's permissions changed),
+    /// with the same guarantees as [`access_token`](Self::access_token): single-flight, the
+    /// store re-read first, a rotated refresh token saved before the new access token is
+    /// returned. Callers that arrive while this refresh is in flight share its result.
+    pub async fn force_refresh(&self) -> Result<AccessToken> {
+        let current = match self.read() {
+            Some(c) => c.access.clone(),
+            None => match self.token().await? {
+                Some(t) => AccessToken::new(t.access_token),
+                None => return self.renew(None).await,
+            },
+        };
+        self.renew(Some(&current)).await
+    }
+
     /// The current token set (scope, expiry, extra fields), from memory or the store.
     pub async fn token(&self) -> Result<Option<Token>> {
         if let Some(c) = self.read() {

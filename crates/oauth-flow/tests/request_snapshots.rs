@@ -216,8 +216,15 @@ fn s15_s4_token_request_matrix() {
                 });
             }
 
-            // Client credentials with scopes.
+            // Client credentials with scopes: confidential clients only (RFC 6749 §4.4).
             let client = client_for(profile(encoding, auth, Pkce::Disabled, false));
+            if auth == ClientAuth::None {
+                assert!(matches!(
+                    client.client_credentials_request(&["read"]),
+                    Err(oauth_flow::Error::Config(_))
+                ));
+                continue;
+            }
             let req = client
                 .client_credentials_request(&["read", "write"])
                 .unwrap();
@@ -359,7 +366,7 @@ fn s25_committed_snapshots_hold_no_secret() {
         }
     }
     assert!(
-        seen >= 30,
+        seen >= 28,
         "expected the request matrix snapshots, found {seen}"
     );
 }
