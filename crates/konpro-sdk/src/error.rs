@@ -159,17 +159,7 @@ pub(crate) fn bounded(s: &str) -> String {
 
 /// A decode error that never echoes body content (serde_json messages may quote values).
 pub(crate) fn decode_error(endpoint: &str, err: &serde_json::Error) -> Error {
-    let why = match err.classify() {
-        serde_json::error::Category::Io => "I/O error",
-        serde_json::error::Category::Syntax => "invalid JSON",
-        serde_json::error::Category::Data => "unexpected shape",
-        serde_json::error::Category::Eof => "truncated JSON",
-    };
-    let detail = if err.line() == 0 {
-        why.to_owned()
-    } else {
-        format!("{why} at line {} column {}", err.line(), err.column())
-    };
+    let detail = oauth_flow::error::json_error_detail(err);
     Error::Decode {
         endpoint: bounded_path(endpoint),
         detail,

@@ -221,7 +221,10 @@ pub(crate) fn classify(resp: &HttpResponse) -> Result<(Value, Vec<GraphQlError>)
         });
     }
     let raw: RawResponse = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
-        detail: format!("the body is not a GraphQL response ({})", json_category(&e)),
+        detail: format!(
+            "the body is not a GraphQL response ({})",
+            oauth_flow::error::json_error_detail(&e)
+        ),
     })?;
     match raw.data {
         Some(Value::Null) | None if !raw.errors.is_empty() => {
@@ -236,21 +239,19 @@ pub(crate) fn classify(resp: &HttpResponse) -> Result<(Value, Vec<GraphQlError>)
 
 /// Decodes `data` as `T`.
 pub(crate) fn decode_data<T: DeserializeOwned>(data: Value) -> Result<T> {
-    serde_json::from_value(data).map_err(|e| Error::Decode {
-        detail: format!(
-            "`data` does not match the operation: {}",
-            truncate(&e.to_string(), 200)
-        ),
+    serde_json::from_value(data).map_err(|e| {
+        // "missing field `x`" names only the schema; other serde messages can quote portal
+        // data, which stays out of error text.
+        let msg = e.to_string();
+        let why = if msg.starts_with("missing field") {
+            truncate(&msg, 200).into_owned()
+        } else {
+            oauth_flow::error::json_error_detail(&e)
+        };
+        Error::Decode {
+            detail: format!("`data` does not match the operation: {why}"),
+        }
     })
-}
-
-fn json_category(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Io => "I/O error",
-        serde_json::error::Category::Syntax => "invalid JSON",
-        serde_json::error::Category::Data => "unexpected shape",
-        serde_json::error::Category::Eof => "truncated JSON",
-    }
 }
 
 /// Cuts `s` to at most `max` bytes on a character boundary.

@@ -169,15 +169,9 @@ impl Error {
     /// A decode error without echoing body content: serde_json's messages can quote values,
     /// and a value may be a secret or personal data.
     pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
-        let why = match err.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "unexpected shape",
-            serde_json::error::Category::Eof => "truncated JSON",
-        };
         Error::Decode {
             what,
-            detail: format!("{why} at line {} column {}", err.line(), err.column()),
+            detail: oauth_flow::error::json_error_detail(err),
         }
     }
 }

@@ -389,16 +389,26 @@ impl Error {
     /// A decode error without echoing body content: serde_json's messages can quote values,
     /// and a value in a token response may be a secret.
     pub fn decode(what: &'static str, err: &serde_json::Error) -> Self {
-        let why = match err.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "unexpected shape",
-            serde_json::error::Category::Eof => "truncated JSON",
-        };
         Error::Decode {
             what,
-            detail: format!("{why} at line {} column {}", err.line(), err.column()),
+            detail: json_error_detail(err),
         }
+    }
+}
+
+/// Why and where JSON decoding failed, without serde_json's message: it can quote values from
+/// the body, and a value may be a secret or personal data.
+pub fn json_error_detail(err: &serde_json::Error) -> String {
+    let why = match err.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    if err.line() == 0 {
+        why.to_owned()
+    } else {
+        format!("{why} at line {} column {}", err.line(), err.column())
     }
 }
 
