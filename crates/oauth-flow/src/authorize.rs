@@ -190,6 +190,34 @@ fn expose_opt<S: serde::Serializer>(
     }
 }
 
+/// The states of completed authorizations, so a restored copy of a pending authorization
+/// cannot be completed twice in this process. Entries are hashed (no state is kept in clear)
+/// and dropped once their pending authorization would have expired anyway, so the set holds at
+/// most the authorizations completed within one maximum age. Apps running several processes
+/// should also delete the pending authorization from their shared session store on use.
+mod used_states {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+
+    use sha2::{Digest, Sha256};
+
+    static USED: LazyLock<Mutex<HashMap<[u8; 32], u64>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+
+    /// Records `state` of `provider` as used until `expires` (unix seconds); false if it
+    /// already was.
+    pub(super) fn mark(provider: &str, state: &[u8], expires: u64, now: u64) -> bool {
+        let mut h = Sha256::new();
+        h.update(provider.as_bytes());
+        h.update([0]);
+        h.update(state);
+        let key: [u8; 32] = h.finalize().into();
+        let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
+        used.retain(|_, until| *until >= now);
+        used.insert(key, expires).is_none()
+    }
+}
+
 /// What the app keeps between sending the user to the provider and receiving the callback.
 ///
 /// Serializable so a web app can park it in its session store; the serialized form holds the
@@ -284,8 +312,14 @@ impl PendingAuthorization {
         if !bool::from(state.as_bytes().ct_eq(expected)) {
             return Err(CallbackError::StateMismatch.into());
         }
-        if unix_now(now) > self.created_at.saturating_add(self.max_age_secs) {
+        let expires = self.created_at.saturating_add(self.max_age_secs);
+        if unix_now(now) > expires {
             return Err(CallbackError::Expired.into());
+        }
+        // SECURITY S1: single use, even if the app restored two copies of this pending
+        // authorization from its session store.
+        if !used_states::mark(&self.provider, expected, expires, unix_now(now)) {
+            return Err(CallbackError::AlreadyUsed.into());
         }
         if let (Some(iss), Some(expected)) = (get("iss"), self.issuer.as_deref())
             && iss != expected

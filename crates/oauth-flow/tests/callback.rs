@@ -106,7 +106,8 @@ fn s1_missing_state() {
 
 /// S1 replay: `complete` consumes the pending authorization, so the same value cannot be
 /// completed twice (that does not compile). A copy parked in a session store and restored
-/// cannot be used for another authorization's state either.
+/// cannot be used for another authorization's state, nor completed again with its own
+/// (`AlreadyUsed`).
 #[test]
 fn s1_replay_restored_pending_cannot_serve_another_state() {
     let client = public_client(None);
@@ -126,6 +127,15 @@ fn s1_replay_restored_pending_cannot_serve_another_state() {
             &format!("{REDIRECT_URI}?code=evil&state={other_state}")
         ),
         CallbackError::StateMismatch
+    );
+    // The restored copy replayed with its own state: already used (S1: single use).
+    let restored: PendingAuthorization = serde_json::from_str(&parked).unwrap();
+    assert_eq!(
+        callback_err(
+            restored,
+            &format!("{REDIRECT_URI}?code={CODE}&state={state}")
+        ),
+        CallbackError::AlreadyUsed
     );
     // Each authorization draws a fresh state (S1: per request).
     let states: std::collections::HashSet<String> = (0..50).map(|_| start(&client).1).collect();
