@@ -273,7 +273,7 @@ async fn s6_a_denied_consent_is_typed_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn s28_a_code_is_single_use() {
+async fn s1_s28_a_replayed_callback_is_refused_before_the_token_endpoint() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
     let (url, pending) = konpro.login_url().unwrap();
@@ -289,8 +289,16 @@ async fn s28_a_code_is_single_use() {
         .complete_login("user-2", replay, &callback)
         .await
         .unwrap_err();
-    assert_eq!(err.oauth_code(), Some(&ErrorCode::InvalidGrant), "{err:?}");
-    assert_eq!(sb.calls(TOKEN), 2);
+    // S1: the SDK refuses the replay itself, so the code is never sent twice (the sandbox
+    // would answer `invalid_grant`: S28 is proven by the sandbox's own tests).
+    assert!(
+        matches!(
+            err,
+            konpro_sdk::Error::Callback(oauth_flow::CallbackError::AlreadyUsed)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(sb.calls(TOKEN), 1);
     assert!(!konpro.is_logged_in("user-2").await.unwrap());
 }
 

@@ -316,11 +316,6 @@ impl PendingAuthorization {
         if unix_now(now) > expires {
             return Err(CallbackError::Expired.into());
         }
-        // SECURITY S1: single use, even if the app restored two copies of this pending
-        // authorization from its session store.
-        if !used_states::mark(&self.provider, expected, expires, unix_now(now)) {
-            return Err(CallbackError::AlreadyUsed.into());
-        }
         if let (Some(iss), Some(expected)) = (get("iss"), self.issuer.as_deref())
             && iss != expected
         {
@@ -337,6 +332,13 @@ impl PendingAuthorization {
             .into()),
             (None, None) => Err(CallbackError::MissingCode.into()),
             (Some(""), None) => Err(CallbackError::MissingCode.into()),
+            // SECURITY S1: a state yields at most one code, even if the app restored two
+            // copies of this pending authorization from its session store.
+            (Some(_), None)
+                if !used_states::mark(&self.provider, expected, expires, unix_now(now)) =>
+            {
+                Err(CallbackError::AlreadyUsed.into())
+            }
             (Some(code), None) => Ok(AuthorizedCode {
                 code: SecretString::from(code.to_owned()),
                 verifier: self
