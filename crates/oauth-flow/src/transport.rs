@@ -101,14 +101,13 @@ impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         // SECURITY S8: refuse before any connection is attempted.
         require_secure(&request.url)?;
-        let mut builder = self
-            .client
-            .request(request.method, request.url)
-            .headers(request.headers);
+        // The request value moves into reqwest's as is: no builder, no header merge.
+        let mut req = reqwest::Request::new(request.method, request.url);
+        *req.headers_mut() = request.headers;
         if !request.body.is_empty() {
-            builder = builder.body(request.body);
+            *req.body_mut() = Some(request.body.into());
         }
-        let mut resp = builder.send().await.map_err(map_err)?;
+        let mut resp = self.client.execute(req).await.map_err(map_err)?;
         if resp
             .content_length()
             .is_some_and(|n| n > self.max_body as u64)
