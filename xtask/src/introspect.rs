@@ -150,19 +150,10 @@ impl std::error::Error for IntrospectError {
 fn check_endpoint(endpoint: &str) -> Result<Url, IntrospectError> {
     let url = Url::parse(endpoint)
         .map_err(|_| IntrospectError::Endpoint(format!("`{endpoint}` is not a URL")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(IntrospectError::Endpoint(
-            "use https (plain http only for loopback hosts)".to_owned(),
-        )),
-    }
+    oauth_flow::request::require_secure(&url).map_err(|_| {
+        IntrospectError::Endpoint("use https (plain http only for loopback hosts)".to_owned())
+    })?;
+    Ok(url)
 }
 
 /// Runs the introspection query against `endpoint` (with `Authorization: Bearer <bearer>` if

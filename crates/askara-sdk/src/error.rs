@@ -5,6 +5,7 @@
 //! is the core's [`oauth_flow::Error`], kept whole in [`Error::OAuth`]. No message ever contains
 //! a token, a code or the client secret.
 
+use oauth_flow::error::truncate;
 use oauth_flow::{CallbackError, ErrorCode};
 
 /// Result alias of this crate.
@@ -135,18 +136,6 @@ fn suffix(description: &Option<String>) -> String {
         Some(d) if !d.is_empty() => format!(": {d}"),
         _ => String::new(),
     }
-}
-
-/// Cuts `s` to at most `max` bytes on a character boundary.
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]

@@ -147,14 +147,7 @@ fn code_suffix(code: &Option<String>) -> String {
 
 /// Cuts `s` to at most [`MESSAGE_LIMIT`] bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> String {
-    if s.len() <= MESSAGE_LIMIT {
-        return s.to_owned();
-    }
-    let mut end = MESSAGE_LIMIT;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    oauth_flow::error::truncate(s, MESSAGE_LIMIT)
 }
 
 /// A decode error that never echoes body content (serde_json messages may quote values).

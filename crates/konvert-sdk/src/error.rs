@@ -113,9 +113,9 @@ fn first_message(errors: &[GraphQlError]) -> String {
     let Some(first) = errors.first() else {
         return String::new();
     };
-    let mut out = format!(": {}", crate::graphql::truncate(&first.message, 200));
+    let mut out = format!(": {}", oauth_flow::error::truncate(&first.message, 200));
     if let Some(code) = first.code() {
-        out.push_str(&format!(" ({})", crate::graphql::truncate(code, 64)));
+        out.push_str(&format!(" ({})", oauth_flow::error::truncate(code, 64)));
     }
     if errors.len() > 1 {
         out.push_str(&format!(" and {} more", errors.len() - 1));

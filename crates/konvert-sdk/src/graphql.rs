@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use graphql_client::GraphQLQuery;
+use oauth_flow::error::{excerpt, truncate};
 use oauth_flow::http::Method;
 use oauth_flow::{Endpoint, HttpResponse};
 use serde::de::DeserializeOwned;
@@ -142,7 +143,7 @@ impl GraphQlCall {
     pub(crate) fn new<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Self> {
         let mut body =
             serde_json::to_value(Q::build_query(variables)).map_err(|e| Error::Encode {
-                detail: truncate(&e.to_string(), 200).into_owned(),
+                detail: truncate(&e.to_string(), 200),
             })?;
         // Operations without variables serialize them as `null`; send `{}` instead.
         if let Some(vars) = body.get_mut("variables")
@@ -244,7 +245,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(data: Value) -> Result<T> {
         // data, which stays out of error text.
         let msg = e.to_string();
         let why = if msg.starts_with("missing field") {
-            truncate(&msg, 200).into_owned()
+            truncate(&msg, 200)
         } else {
             oauth_flow::error::json_error_detail(&e)
         };
@@ -252,26 +253,6 @@ pub(crate) fn decode_data<T: DeserializeOwned>(data: Value) -> Result<T> {
             detail: format!("`data` does not match the operation: {why}"),
         }
     })
-}
-
-/// Cuts `s` to at most `max` bytes on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> Cow<'_, str> {
-    if s.len() <= max {
-        return Cow::Borrowed(s);
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    Cow::Owned(format!("{}…", &s[..end]))
-}
-
-/// A bounded, lossy excerpt of a body, whitespace collapsed.
-fn excerpt(body: &[u8]) -> String {
-    let head = &body[..body.len().min(EXCERPT_LIMIT * 2)];
-    let text = String::from_utf8_lossy(head);
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    truncate(&collapsed, EXCERPT_LIMIT).into_owned()
 }
 
 #[cfg(test)]

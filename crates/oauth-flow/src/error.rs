@@ -341,8 +341,9 @@ fn describe(status: &Option<u16>, description: &Option<String>) -> String {
     out
 }
 
-/// Cuts `s` to at most `max` bytes on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
+/// Cuts `s` to at most `max` bytes on a character boundary, marking a cut with `…`: for
+/// provider messages and codes that go into error text.
+pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
     }
