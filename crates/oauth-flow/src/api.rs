@@ -229,7 +229,13 @@ impl ApiClient {
             }
         }
         let mut req = HttpRequest::new(endpoint.method(), url);
-        req.headers = self.inner.headers.clone();
+        // A fresh map sized for every header this request will carry (defaults, credential,
+        // content type, and the transport's user agent): a clone of the default map would have
+        // room for the defaults only and grow, reallocating, as the rest arrive.
+        req.headers = HeaderMap::with_capacity(self.inner.headers.len() + 3);
+        for (name, value) in &self.inner.headers {
+            req.headers.append(name.clone(), value.clone());
+        }
         if let Some(body) = endpoint.body()? {
             req = req.json_body(&body)?;
         }
@@ -267,39 +273,54 @@ impl ApiClient {
     ///   while attempts and total wait stay within the [`RetryPolicy`]; then
     ///   [`Error::RateLimited`].
     pub async fn execute<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<HttpResponse> {
-        let method = endpoint.method();
         let url = self.url(&endpoint.path())?;
         let span = tracing::info_span!(
             "oauth_flow.api_call",
-            method = %method,
+            method = %endpoint.method(),
             host = url.host_str().unwrap_or(""),
             path = url.path(),
             status = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
             retries = tracing::field::Empty,
         );
-        self.execute_inner(endpoint, url).instrument(span).await
+        // Without a subscriber interested in the span, skip the per-poll enter/exit.
+        if span.is_disabled() {
+            self.execute_inner(endpoint, url, None).await
+        } else {
+            let started = Instant::now();
+            self.execute_inner(endpoint, url, Some(started))
+                .instrument(span)
+                .await
+        }
     }
 
     async fn execute_inner<E: Endpoint + ?Sized>(
         &self,
         endpoint: &E,
         url: Url,
+        started: Option<Instant>,
     ) -> Result<HttpResponse> {
-        let started = Instant::now();
         let policy = self.inner.retry;
-        let idempotent = endpoint.idempotent();
-        let mut auth = self.inner.credentials.authorization().await?;
+        let mut auth = match self.inner.credentials.cached_authorization() {
+            Some(auth) => auth,
+            None => self.inner.credentials.authorization().await?,
+        };
         let mut renewed = false;
         let mut attempts = 0u32;
         let mut waited = Duration::ZERO;
+        // The first attempt takes the resolved URL; the rare retries resolve it again.
+        let mut first_url = Some(url);
         loop {
             attempts += 1;
-            let req = self.build_request(endpoint, url.clone(), Some(&auth))?;
+            let url = match first_url.take() {
+                Some(url) => url,
+                None => self.url(&endpoint.path())?,
+            };
+            let req = self.build_request(endpoint, url, Some(&auth))?;
             let resp = self.inner.transport.send(req).await?;
             let status = resp.status;
-            let span = tracing::Span::current();
-            if !span.is_disabled() {
+            if let Some(started) = started {
+                let span = tracing::Span::current();
                 span.record("status", status.as_u16());
                 span.record("latency_ms", started.elapsed().as_millis() as u64);
                 span.record("retries", attempts - 1);
@@ -325,7 +346,7 @@ impl ApiClient {
             }
             let throttled = status == StatusCode::TOO_MANY_REQUESTS
                 || status == StatusCode::SERVICE_UNAVAILABLE;
-            if throttled && idempotent && attempts < policy.max_attempts {
+            if throttled && endpoint.idempotent() && attempts < policy.max_attempts {
                 let wait =
                     retry_after(&resp.headers, SystemTime::now()).unwrap_or(policy.default_wait);
                 // `checked_add`: a hostile `Retry-After` (u64::MAX seconds) must not panic.

@@ -90,6 +90,13 @@ pub trait CredentialSource: Send + Sync + 'static {
     /// The header to put on the next request.
     async fn authorization(&self) -> Result<Authorization>;
 
+    /// The credential if it is at hand without waiting (a warm cache, a static key), so the
+    /// API client's hot path skips a boxed future. `None` means "ask
+    /// [`authorization`](Self::authorization)"; that is always correct, and the default.
+    fn cached_authorization(&self) -> Option<Authorization> {
+        None
+    }
+
     /// The API answered 401 to a request sent with `used`. Returns a new credential to retry
     /// with once, or `None` when there is nothing to renew (e.g. a static API key).
     async fn renew_after_unauthorized(&self, used: &Authorization)
@@ -100,6 +107,10 @@ pub trait CredentialSource: Send + Sync + 'static {
 impl CredentialSource for GrantHandle {
     async fn authorization(&self) -> Result<Authorization> {
         self.bearer().await
+    }
+
+    fn cached_authorization(&self) -> Option<Authorization> {
+        self.cached_bearer()
     }
 
     async fn renew_after_unauthorized(
@@ -163,6 +174,9 @@ impl fmt::Debug for ApiKey {
 impl CredentialSource for ApiKey {
     async fn authorization(&self) -> Result<Authorization> {
         Ok(self.header.clone())
+    }
+    fn cached_authorization(&self) -> Option<Authorization> {
+        Some(self.header.clone())
     }
     async fn renew_after_unauthorized(
         &self,

@@ -269,10 +269,15 @@ impl GrantHandle {
     /// [`access_token`](Self::access_token) as an `Authorization: Bearer` header; on the warm
     /// path the header value is built once per token, not per call.
     pub(crate) async fn bearer(&self) -> Result<Authorization> {
-        if let Some(auth) = self.fresh(|c| c.bearer.clone()) {
+        if let Some(auth) = self.cached_bearer() {
             return Ok(auth);
         }
         Authorization::bearer(self.renew(None).await?)
+    }
+
+    /// The warm path of [`bearer`](Self::bearer): `None` when a refresh is due.
+    pub(crate) fn cached_bearer(&self) -> Option<Authorization> {
+        self.fresh(|c| c.bearer.clone())
     }
 
     /// Called after the API answered 401 to `used`: refreshes once if `used` is still the

@@ -400,6 +400,24 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
         "the log captured the flow"
     );
     assert!(log.contains("oauth_flow.api_call"));
+    // The API span carries what the issue asks for: method, host, path, status, latency, retries.
+    let api_close = log
+        .lines()
+        .find(|l| l.contains("oauth_flow.api_call") && l.contains("close"))
+        .expect("an API call span closed");
+    for field in [
+        "method=",
+        "host=",
+        "path=",
+        "status=",
+        "latency_ms=",
+        "retries=",
+    ] {
+        assert!(
+            api_close.contains(field),
+            "{field} missing from {api_close}"
+        );
+    }
     assert!(log.contains("refresh_token"), "grant types are logged");
     for c in &canaries {
         assert!(!log.contains(c.as_str()), "the log contains canary {c:?}");
