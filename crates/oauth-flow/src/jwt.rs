@@ -152,6 +152,11 @@ impl CredentialSource for JwtSigner {
         Authorization::bearer(self.token()?)
     }
 
+    fn cached_authorization(&self) -> Option<Authorization> {
+        // Signing is synchronous, so this never waits; on an error `authorization` reports it.
+        Authorization::bearer(self.token().ok()?).ok()
+    }
+
     async fn renew_after_unauthorized(
         &self,
         used: &Authorization,
