@@ -162,14 +162,10 @@ pub fn decode_response<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oauth_flow::http::{HeaderMap, StatusCode};
+    use oauth_flow::http::StatusCode;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(StatusCode::from_u16(status).unwrap(), body)
     }
 
     #[test]

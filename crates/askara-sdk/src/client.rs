@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use oauth_flow::{
     AuthorizationRequest, AuthorizedCode, BodyEncoding, ClientAuth, Clock, ConfigError,
-    HttpRequest, OAuthClient, PendingAuthorization, Pkce, ProviderProfile, ReqwestTransport,
-    RetryPolicy, SecretString, SpaceEncoding, TokenManager, TokenStore, Transport, Url,
+    HttpRequest, ManagerSettings, OAuthClient, PendingAuthorization, Pkce, ProviderProfile,
+    ReqwestTransport, RetryPolicy, SecretString, SpaceEncoding, TokenManager, TokenStore,
+    Transport, Url,
 };
 
 use crate::error::Result;
@@ -71,10 +72,8 @@ impl Askara {
             app_base: DEFAULT_APP_BASE_URL.to_owned(),
             api_base: DEFAULT_API_BASE_URL.to_owned(),
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-            store: None,
+            manager: ManagerSettings::default(),
             transport: None,
-            clock: None,
-            refresh_margin: None,
             retry: RetryPolicy::default(),
         }
     }
@@ -190,10 +189,8 @@ pub struct AskaraBuilder {
     app_base: String,
     api_base: String,
     scopes: Vec<String>,
-    store: Option<Arc<dyn TokenStore>>,
+    manager: ManagerSettings,
     transport: Option<Arc<dyn Transport>>,
-    clock: Option<Arc<dyn Clock>>,
-    refresh_margin: Option<Duration>,
     retry: RetryPolicy,
 }
 
@@ -243,7 +240,7 @@ impl AskaraBuilder {
     /// Where tokens are persisted (default: in memory, lost at exit). Use
     /// [`FileStore`](oauth_flow::FileStore) or your own [`TokenStore`] to survive restarts.
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+        self.manager.store = Some(store);
         self
     }
     /// The transport (default: [`ReqwestTransport`] with its timeouts and body cap).
@@ -253,12 +250,12 @@ impl AskaraBuilder {
     }
     /// The clock deciding when a token is due for refresh (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.manager.clock = Some(clock);
         self
     }
     /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = Some(margin);
+        self.manager.refresh_margin = Some(margin);
         self
     }
     /// Retries of API calls answered 429/503 (default: 3 attempts, 30 s of waiting at most).
@@ -295,16 +292,7 @@ impl AskaraBuilder {
                     .build()?,
             ),
         };
-        let mut manager = TokenManager::builder(client, transport.clone());
-        if let Some(store) = self.store {
-            manager = manager.store(store);
-        }
-        if let Some(clock) = self.clock {
-            manager = manager.clock(clock);
-        }
-        if let Some(margin) = self.refresh_margin {
-            manager = manager.refresh_margin(margin);
-        }
+        let manager = TokenManager::builder(client, transport.clone()).settings(self.manager);
         Ok(Askara {
             inner: Arc::new(Inner {
                 manager: manager.build()?,

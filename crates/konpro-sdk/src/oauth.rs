@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oauth_flow::{
-    AuthorizedCode, Clock, ConfigError, GrantHandle, HttpRequest, OAuthClient,
+    AuthorizedCode, Clock, ConfigError, GrantHandle, HttpRequest, ManagerSettings, OAuthClient,
     PendingAuthorization, RetryPolicy, SecretString, TokenManager, TokenStore, Transport, Url,
 };
 
@@ -63,10 +63,8 @@ pub struct KonProBuilder {
     client_id: String,
     redirect_uri: String,
     urls: Option<(String, String)>,
-    store: Option<Arc<dyn TokenStore>>,
+    manager: ManagerSettings,
     transport: Option<Arc<dyn Transport>>,
-    clock: Option<Arc<dyn Clock>>,
-    refresh_margin: Option<Duration>,
     retry: RetryPolicy,
 }
 
@@ -99,7 +97,7 @@ impl KonProBuilder {
     /// Where tokens are persisted, keyed by subject (default: in memory). Use
     /// [`oauth_flow::FileStore`] or your own [`TokenStore`] so logins survive restarts.
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+        self.manager.store = Some(store);
         self
     }
 
@@ -112,13 +110,13 @@ impl KonProBuilder {
 
     /// The clock deciding when tokens are due for refresh (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.manager.clock = Some(clock);
         self
     }
 
     /// How long before expiry access tokens are refreshed (default 60 s, at most 5 minutes).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = Some(margin);
+        self.manager.refresh_margin = Some(margin);
         self
     }
 
@@ -142,16 +140,7 @@ impl KonProBuilder {
             Some(t) => t,
             None => default_transport()?,
         };
-        let mut manager = TokenManager::builder(client, transport.clone());
-        if let Some(store) = self.store {
-            manager = manager.store(store);
-        }
-        if let Some(clock) = self.clock {
-            manager = manager.clock(clock);
-        }
-        if let Some(margin) = self.refresh_margin {
-            manager = manager.refresh_margin(margin);
-        }
+        let manager = TokenManager::builder(client, transport.clone()).settings(self.manager);
         Ok(KonPro {
             inner: Arc::new(Inner {
                 manager: manager.build()?,
@@ -171,10 +160,8 @@ impl KonPro {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
             urls: None,
-            store: None,
+            manager: ManagerSettings::default(),
             transport: None,
-            clock: None,
-            refresh_margin: None,
             retry: RetryPolicy::default(),
         }
     }

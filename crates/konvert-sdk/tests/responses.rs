@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use konvert_sdk::oauth_flow::http::{HeaderMap, StatusCode};
+use konvert_sdk::oauth_flow::http::StatusCode;
 use konvert_sdk::oauth_flow::{self, ErrorCode, HttpRequest, HttpResponse, Transport};
 use konvert_sdk::operations::{GetContact, ListEnrichments, get_contact, list_enrichments};
 use konvert_sdk::{Auth, Environment, Error, KonvertClient, SecretString};
@@ -32,13 +32,10 @@ const CONTACT: &str = r#"{"data":{"contact":{"id":"contact-1","fullName":"Ada Lo
   "createdAt":"2024-01-01T00:00:00Z","company":null,"notes":[],"deals":[],"newField":1}}}"#;
 
 fn response(status: u16, body: &str) -> HttpResponse {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", "application/json".parse().unwrap());
-    HttpResponse {
-        status: StatusCode::from_u16(status).unwrap(),
-        headers,
-        body: body.as_bytes().to_vec(),
-    }
+    let mut resp = HttpResponse::new(StatusCode::from_u16(status).unwrap(), body);
+    resp.headers
+        .insert("content-type", "application/json".parse().unwrap());
+    resp
 }
 
 #[async_trait]

@@ -476,16 +476,12 @@ impl AppsClient {
 mod tests {
     use super::*;
     use oauth_flow::ExposeSecret;
-    use oauth_flow::http::{HeaderMap, StatusCode};
+    use oauth_flow::http::StatusCode;
 
     const ORG: &str = "5f1d3c2b4a6978e0d1c2b3a4";
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(StatusCode::from_u16(status).unwrap(), body)
     }
 
     fn seed_response(secret: Option<&str>) -> String {

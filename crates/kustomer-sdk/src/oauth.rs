@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use oauth_flow::{
     AccessToken, AuthorizedCode, BodyEncoding, ClientAuth, Clock, GrantHandle, HttpRequest,
-    OAuthClient, PendingAuthorization, Pkce, ProviderProfile, SecretString, SpaceEncoding, Token,
-    TokenManager, TokenStore, Url,
+    ManagerSettings, OAuthClient, PendingAuthorization, Pkce, ProviderProfile, SecretString,
+    SpaceEncoding, Token, TokenManager, TokenStore, Url,
 };
 
 use crate::config::{Kustomer, scopes};
@@ -49,9 +49,7 @@ pub struct KustomerOAuthBuilder {
     client_id: String,
     client_secret: SecretString,
     redirect_uri: String,
-    store: Option<Arc<dyn TokenStore>>,
-    clock: Option<Arc<dyn Clock>>,
-    margin: Option<Duration>,
+    manager: ManagerSettings,
     pkce: bool,
 }
 
@@ -76,9 +74,7 @@ impl KustomerOAuthBuilder {
             client_id,
             client_secret,
             redirect_uri,
-            store: None,
-            clock: None,
-            margin: None,
+            manager: ManagerSettings::default(),
             pkce: false,
         }
     }
@@ -86,17 +82,17 @@ impl KustomerOAuthBuilder {
     /// Where tokens are persisted (default: in memory). Use a
     /// [`FileStore`](oauth_flow::FileStore) or your own [`TokenStore`] to survive restarts.
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+        self.manager.store = Some(store);
         self
     }
     /// The clock that decides when tokens are due (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.manager.clock = Some(clock);
         self
     }
     /// How long before expiry tokens are refreshed (default 60 s, at most 300 s).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.margin = Some(margin);
+        self.manager.refresh_margin = Some(margin);
         self
     }
     /// Adds a PKCE S256 challenge to the authorization (off by default: Kustomer's document
@@ -113,16 +109,8 @@ impl KustomerOAuthBuilder {
             .client_secret(self.client_secret)
             .redirect_uri(self.redirect_uri)
             .build()?;
-        let mut manager = TokenManager::builder(client.clone(), self.kustomer.transport.clone());
-        if let Some(store) = self.store {
-            manager = manager.store(store);
-        }
-        if let Some(clock) = self.clock {
-            manager = manager.clock(clock);
-        }
-        if let Some(margin) = self.margin {
-            manager = manager.refresh_margin(margin);
-        }
+        let manager = TokenManager::builder(client.clone(), self.kustomer.transport.clone())
+            .settings(self.manager);
         Ok(KustomerOAuth {
             client,
             manager: manager.build()?,

@@ -73,14 +73,10 @@ fn insufficient_scope(resp: &HttpResponse) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode};
+    use oauth_flow::http::{HeaderValue, StatusCode};
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(StatusCode::from_u16(status).unwrap(), body)
     }
 
     #[test]

@@ -314,6 +314,14 @@ async fn throughput() {
          a new order each round)",
         SLICE.as_millis()
     );
+    let raw_client = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    };
     const NAMES: [&str; 3] = [
         "raw reqwest + fixed header",
         "ApiClient (GrantHandle)",
@@ -325,14 +333,6 @@ async fn throughput() {
         let mut cpu = [Some(0u64); 3];
         let mut ratios = Vec::with_capacity(ROUNDS);
         for round in 0..ROUNDS {
-            let raw_client = || {
-                reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .connect_timeout(Duration::from_secs(10))
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .unwrap()
-            };
             let api = ApiClient::builder(
                 base.clone(),
                 Arc::new(ReqwestTransport::new().unwrap()),
@@ -377,7 +377,7 @@ async fn throughput() {
         println!("   concurrency {concurrency:>2}");
         for i in 0..3 {
             let cpu_us = cpu[i].map_or("n/a".to_owned(), |t| {
-                format!("{:.1}", t as f64 * 1e6 / ticks_per_sec() / done[i] as f64)
+                format!("{:.1}", t as f64 * 1e6 / TICKS_PER_SEC / done[i] as f64)
             });
             println!(
                 "     {:<32} {:10.0} req/s   CPU {cpu_us:>5} us/req",
@@ -446,10 +446,8 @@ fn cpu_ticks() -> Option<u64> {
     Some(utime + stime)
 }
 
-/// `USER_HZ`: 100 on every Linux configuration in use.
-fn ticks_per_sec() -> f64 {
-    100.0
-}
+/// `USER_HZ`, the unit of `/proc` CPU times: 100 on every Linux configuration in use.
+const TICKS_PER_SEC: f64 = 100.0;
 
 /// Runs `concurrency` spawned workers looping `f` for `d`; returns (completed requests,
 /// seconds).

@@ -69,7 +69,7 @@ pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
 pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result};
 #[cfg(feature = "jwt")]
 pub use jwt::JwtSigner;
-pub use manager::{GrantHandle, TokenManager, TokenManagerBuilder};
+pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
 pub use pkce::PkceVerifier;
 pub use profile::{BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding};
 pub use request::{HttpRequest, HttpResponse};

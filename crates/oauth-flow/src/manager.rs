@@ -70,6 +70,29 @@ struct Current {
     persisted: bool,
 }
 
+/// The optional settings of a [`TokenManager`], for builders that collect them before the
+/// OAuth client exists (the provider SDKs do). A field left `None` keeps the manager's default.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct ManagerSettings {
+    /// Where tokens are persisted (default: a [`MemoryStore`]).
+    pub store: Option<Arc<dyn TokenStore>>,
+    /// The clock (default: the system clock).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes).
+    pub refresh_margin: Option<Duration>,
+}
+
+impl fmt::Debug for ManagerSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManagerSettings")
+            .field("store", &self.store.is_some())
+            .field("clock", &self.clock.is_some())
+            .field("refresh_margin", &self.refresh_margin)
+            .finish()
+    }
+}
+
 /// Builder for [`TokenManager`].
 #[must_use]
 pub struct TokenManagerBuilder {
@@ -103,6 +126,19 @@ impl TokenManagerBuilder {
     /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.margin = margin;
+        self
+    }
+    /// Applies the settings that are set; the others keep their current values.
+    pub fn settings(mut self, settings: ManagerSettings) -> Self {
+        if let Some(store) = settings.store {
+            self.store = Some(store);
+        }
+        if let Some(clock) = settings.clock {
+            self.clock = clock;
+        }
+        if let Some(margin) = settings.refresh_margin {
+            self.margin = margin;
+        }
         self
     }
     /// Builds the manager.

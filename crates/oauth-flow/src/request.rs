@@ -179,6 +179,18 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+impl HttpResponse {
+    /// A response with `status`, no headers and `body`: for test doubles of
+    /// [`Transport`](crate::Transport) and for feeding the decoders.
+    pub fn new(status: StatusCode, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            body: body.into(),
+        }
+    }
+}
+
 impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpResponse")

@@ -279,14 +279,10 @@ pub fn jwt_expiry(token: &str) -> Option<SystemTime> {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
-    use http::{HeaderMap, StatusCode};
+    use http::StatusCode;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse::new(StatusCode::from_u16(status).unwrap(), body)
     }
     fn t0() -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_700_000_000)

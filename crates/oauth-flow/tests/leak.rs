@@ -303,11 +303,7 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
         ),
         format!("not json {}", access_token(7)),
     ] {
-        let r = oauth_flow::HttpResponse {
-            status: oauth_flow::http::StatusCode::OK,
-            headers: oauth_flow::http::HeaderMap::new(),
-            body: body.into_bytes(),
-        };
+        let r = oauth_flow::HttpResponse::new(oauth_flow::http::StatusCode::OK, body);
         ex.err(
             "token response",
             oauth_flow::token::parse_token_response(&r, SystemTime::now()),

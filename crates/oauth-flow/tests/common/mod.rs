@@ -399,11 +399,7 @@ pub fn transport() -> Arc<ReqwestTransport> {
 /// A token as if issued earlier, expiring at `expires_at`.
 pub fn token(access: &str, refresh: Option<&str>, expires_at: Option<SystemTime>) -> Token {
     let body = token_body(access, refresh, None);
-    let resp = oauth_flow::HttpResponse {
-        status: oauth_flow::http::StatusCode::OK,
-        headers: oauth_flow::http::HeaderMap::new(),
-        body: body.to_string().into_bytes(),
-    };
+    let resp = oauth_flow::HttpResponse::new(oauth_flow::http::StatusCode::OK, body.to_string());
     let mut t = oauth_flow::token::parse_token_response(&resp, SystemTime::now()).unwrap();
     t.expires_at = expires_at;
     t
