@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -255,7 +257,10 @@ impl ApiClient {
 
     /// `GET path` decoded as `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send(&Raw::<T>::new(Method::GET, path, None)).await
+        let resp = self
+            .execute(&Raw::<T>::new(Method::GET, path, None))
+            .await?;
+        decode_success(&resp)
     }
 
     /// `POST path` with a JSON body, decoded as `T`.
@@ -273,59 +278,94 @@ impl ApiClient {
     ///   while attempts and total wait stay within the [`RetryPolicy`]; then
     ///   [`Error::RateLimited`].
     pub async fn execute<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<HttpResponse> {
-        let url = self.url(&endpoint.path())?;
-        let span = tracing::info_span!(
-            "oauth_flow.api_call",
-            method = %endpoint.method(),
-            host = url.host_str().unwrap_or(""),
-            path = url.path(),
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-            retries = tracing::field::Empty,
-        );
-        // Without a subscriber interested in the span, skip the per-poll enter/exit.
-        if span.is_disabled() {
-            self.execute_inner(endpoint, url, None).await
-        } else {
-            let started = Instant::now();
-            self.execute_inner(endpoint, url, Some(started))
-                .instrument(span)
-                .await
+        // Resolved in a plain function: a local that an `async fn` borrows stays in its state
+        // across every `.await`, even after it has been moved on.
+        let (url, span) = self.resolve(endpoint)?;
+        match span {
+            // Without a subscriber interested in the span, skip the per-poll enter/exit.
+            None => self.execute_inner(endpoint, url, None).await,
+            Some(span) => {
+                let started = Instant::now();
+                self.execute_inner(endpoint, url, Some(started))
+                    .instrument(span)
+                    .await
+            }
         }
     }
 
+    /// The URL of `endpoint` and its `oauth_flow.api_call` span, `None` when no subscriber
+    /// wants the span.
+    fn resolve<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<(Url, Option<tracing::Span>)> {
+        let url = self.url(&endpoint.path())?;
+        let span = if tracing::level_filters::STATIC_MAX_LEVEL >= tracing::Level::INFO
+            && tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO
+        {
+            api_span(&endpoint.method(), &url)
+        } else {
+            None
+        };
+        Ok((url, span))
+    }
+
+    /// The first attempt: the path every successful call takes, kept small (what an `async fn`
+    /// holds across an `.await` is written and read on every call). Answers that may call for
+    /// another attempt go on to [`follow_up`](Self::follow_up).
     async fn execute_inner<E: Endpoint + ?Sized>(
         &self,
         endpoint: &E,
         url: Url,
         started: Option<Instant>,
     ) -> Result<HttpResponse> {
-        let policy = self.inner.retry;
-        let mut auth = match self.inner.credentials.cached_authorization() {
+        let auth = match self.inner.credentials.cached_authorization() {
             Some(auth) => auth,
             None => self.inner.credentials.authorization().await?,
         };
-        let mut renewed = false;
-        let mut attempts = 0u32;
-        let mut waited = Duration::ZERO;
-        // The first attempt takes the resolved URL; the rare retries resolve it again.
-        let mut first_url = Some(url);
-        loop {
-            attempts += 1;
-            let url = match first_url.take() {
-                Some(url) => url,
-                None => self.url(&endpoint.path())?,
-            };
-            let req = self.build_request(endpoint, url, Some(&auth))?;
-            let resp = self.inner.transport.send(req).await?;
-            let status = resp.status;
-            if let Some(started) = started {
-                let span = tracing::Span::current();
-                span.record("status", status.as_u16());
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
-                span.record("retries", attempts - 1);
-            }
+        let req = self.build_request(endpoint, url, Some(&auth))?;
+        let resp = self.inner.transport.send(req).await?;
+        if let Some(started) = started {
+            record_attempt(started, resp.status, 1);
+        }
+        if matches!(
+            resp.status,
+            StatusCode::UNAUTHORIZED
+                | StatusCode::TOO_MANY_REQUESTS
+                | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            self.follow_up_boxed(endpoint, auth, resp, started).await
+        } else {
+            Ok(resp)
+        }
+    }
 
+    /// [`follow_up`](Self::follow_up), boxed and out of line: neither its state (a timer among
+    /// it) nor the code that sets it up weighs on the calls that succeed at once.
+    #[cold]
+    #[inline(never)]
+    fn follow_up_boxed<'a, E: Endpoint + ?Sized>(
+        &'a self,
+        endpoint: &'a E,
+        auth: Authorization,
+        resp: HttpResponse,
+        started: Option<Instant>,
+    ) -> Pin<Box<impl Future<Output = Result<HttpResponse>> + 'a>> {
+        Box::pin(self.follow_up(endpoint, auth, resp, started))
+    }
+
+    /// After a 401, 429 or 503: renews the credential and retries once on a 401, retries
+    /// throttled idempotent requests within the [`RetryPolicy`].
+    async fn follow_up<E: Endpoint + ?Sized>(
+        &self,
+        endpoint: &E,
+        mut auth: Authorization,
+        mut resp: HttpResponse,
+        started: Option<Instant>,
+    ) -> Result<HttpResponse> {
+        let policy = self.inner.retry;
+        let mut renewed = false;
+        let mut attempts = 1u32;
+        let mut waited = Duration::ZERO;
+        loop {
+            let status = resp.status;
             // SECURITY S20: a 401 whose challenge names another error than `invalid_token`
             // (e.g. `invalid_request`) is not cured by a new token.
             if status == StatusCode::UNAUTHORIZED && !renewed && token_may_help(&resp.headers) {
@@ -339,40 +379,71 @@ impl ApiClient {
                     Some(fresh) => {
                         tracing::debug!("401: retrying once with a renewed credential");
                         auth = fresh;
-                        continue;
                     }
                     None => return Ok(resp),
                 }
-            }
-            let throttled = status == StatusCode::TOO_MANY_REQUESTS
-                || status == StatusCode::SERVICE_UNAVAILABLE;
-            if throttled && endpoint.idempotent() && attempts < policy.max_attempts {
+            } else {
+                let throttled = status == StatusCode::TOO_MANY_REQUESTS
+                    || status == StatusCode::SERVICE_UNAVAILABLE;
+                if !throttled {
+                    return Ok(resp);
+                }
                 let wait =
                     retry_after(&resp.headers, SystemTime::now()).unwrap_or(policy.default_wait);
                 // `checked_add`: a hostile `Retry-After` (u64::MAX seconds) must not panic.
-                if waited
+                let within_budget = waited
                     .checked_add(wait)
-                    .is_some_and(|total| total <= policy.max_total_wait)
-                {
-                    tracing::debug!(
-                        wait_ms = wait.as_millis() as u64,
-                        "throttled: waiting to retry"
-                    );
-                    tokio::time::sleep(wait).await;
-                    waited += wait;
-                    continue;
+                    .is_some_and(|total| total <= policy.max_total_wait);
+                if !(endpoint.idempotent() && attempts < policy.max_attempts && within_budget) {
+                    return Err(Error::RateLimited {
+                        status: status.as_u16(),
+                        attempts,
+                        retry_after: retry_after(&resp.headers, SystemTime::now()),
+                    });
                 }
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "throttled: waiting to retry"
+                );
+                tokio::time::sleep(wait).await;
+                waited += wait;
             }
-            if throttled {
-                return Err(Error::RateLimited {
-                    status: status.as_u16(),
-                    attempts,
-                    retry_after: retry_after(&resp.headers, SystemTime::now()),
-                });
+            attempts += 1;
+            let url = self.url(&endpoint.path())?;
+            let req = self.build_request(endpoint, url, Some(&auth))?;
+            resp = self.inner.transport.send(req).await?;
+            if let Some(started) = started {
+                record_attempt(started, resp.status, attempts);
             }
-            return Ok(resp);
         }
     }
+}
+
+/// The `oauth_flow.api_call` span for a request, `None` when no subscriber wants it. Out of
+/// line: the span's construction is sizeable code that calls without tracing never run.
+#[cold]
+#[inline(never)]
+fn api_span(method: &Method, url: &Url) -> Option<tracing::Span> {
+    let span = tracing::info_span!(
+        "oauth_flow.api_call",
+        method = %method,
+        host = url.host_str().unwrap_or(""),
+        path = url.path(),
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+        retries = tracing::field::Empty,
+    );
+    (!span.is_disabled()).then_some(span)
+}
+
+/// Records an attempt's outcome on the current `oauth_flow.api_call` span.
+#[cold]
+#[inline(never)]
+fn record_attempt(started: Instant, status: StatusCode, attempts: u32) {
+    let span = tracing::Span::current();
+    span.record("status", status.as_u16());
+    span.record("latency_ms", started.elapsed().as_millis() as u64);
+    span.record("retries", attempts - 1);
 }
 
 /// Decodes a 2xx JSON body as `T`, or maps the status to an error.

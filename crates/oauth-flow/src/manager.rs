@@ -58,16 +58,19 @@ struct Slot {
     flight: tokio::sync::Mutex<()>,
 }
 
+// `repr(C)`, fields in this order: what the warm path reads (`refresh_due`, `persisted`,
+// `bearer`) sits at the front, beside the reference counts, in as few cache lines as can be.
+#[repr(C)]
 struct Current {
-    access: AccessToken,
+    /// `expires_at - margin`: from then on, callers refresh first.
+    refresh_due: Option<SystemTime>,
+    /// False when a rotated token could not be saved: it must be saved before it is used.
+    persisted: bool,
     /// `Authorization: Bearer <access>`, built once per token for the API client's warm path
     /// (`None` if the token cannot go in a header; the slow path then reports the error).
     bearer: Option<Authorization>,
-    /// `expires_at - margin`: from then on, callers refresh first.
-    refresh_due: Option<SystemTime>,
+    access: AccessToken,
     token: Token,
-    /// False when a rotated token could not be saved: it must be saved before it is used.
-    persisted: bool,
 }
 
 /// The optional settings of a [`TokenManager`], for builders that collect them before the
@@ -220,6 +223,7 @@ impl TokenManager {
             .clone();
         GrantHandle {
             slot,
+            clock: self.inner.clock.clone(),
             inner: self.inner.clone(),
         }
     }
@@ -267,6 +271,8 @@ impl fmt::Debug for TokenManager {
 #[derive(Clone)]
 pub struct GrantHandle {
     slot: Arc<Slot>,
+    /// The manager's clock, held here too so that the warm path reads one allocation less.
+    clock: Arc<dyn Clock>,
     inner: Arc<Inner>,
 }
 
@@ -372,7 +378,7 @@ impl GrantHandle {
             return None;
         }
         match current.refresh_due {
-            Some(due) if self.inner.clock.now() >= due => None,
+            Some(due) if self.clock.now() >= due => None,
             _ => pick(current),
         }
     }

@@ -430,3 +430,24 @@ async fn expired_token_is_refreshed_before_the_call() {
     assert_eq!(f.api.hits("/v1/me"), 1);
     assert_eq!(f.token_server.hits("/token"), 1);
 }
+
+/// The retry loop moves between its cases: a 429 is waited out, the retry's 401 goes to the
+/// credential (a static key: nothing to renew) and ends the call as `Unauthorized`, with no
+/// third request.
+#[tokio::test]
+async fn throttled_then_unauthorized_with_a_static_key() {
+    let (client, server) = scripted(
+        vec![
+            too_many(Some("0")),
+            Resp::json(401, &json!({"message": "bad key"})),
+            ok(),
+        ],
+        policy(3, Duration::from_secs(5), Duration::ZERO),
+    )
+    .await;
+    match client.get::<Value>("x").await {
+        Err(Error::Unauthorized { excerpt }) => assert!(excerpt.contains("bad key"), "{excerpt}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.hits("/x"), 2);
+}
