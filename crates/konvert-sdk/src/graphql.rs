@@ -174,19 +174,57 @@ impl Endpoint for GraphQlCall {
     }
 }
 
-/// Whether a GraphQL document's first definition is a query (`query …` or the `{ … }`
-/// shorthand). Anything else (a mutation, a subscription, a leading fragment) is treated as
-/// not safe to replay.
+/// Whether a GraphQL document only reads: its first definition is a query (`query …` or the
+/// `{ … }` shorthand) and no definition is a mutation or a subscription (graphql_client sends
+/// the whole `.graphql` file, which may hold several operations). Anything else (a leading
+/// fragment among it) is treated as not safe to replay.
 fn is_query(document: &str) -> bool {
     let first = document
         .lines()
         .map(str::trim_start)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
-    first.starts_with('{')
+    let first_is_query = first.starts_with('{')
         || first.strip_prefix("query").is_some_and(|rest| {
             rest.is_empty() || !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
-        })
+        });
+    first_is_query && !top_level_words(document).any(|w| w == "mutation" || w == "subscription")
+}
+
+/// The words of `document` outside any `{ … }` or `( … )`, comments and strings: the keywords
+/// and names of its definitions.
+fn top_level_words(document: &str) -> impl Iterator<Item = &str> {
+    let bytes = document.as_bytes();
+    let mut words = Vec::new();
+    let (mut depth, mut i) = (0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'(' => depth += 1,
+            b'}' | b')' => depth = depth.saturating_sub(1),
+            c if depth == 0 && (c.is_ascii_alphabetic() || c == b'_') => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                words.push(&document[start..i]);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    words.into_iter()
 }
 
 #[derive(Deserialize)]
@@ -272,6 +310,9 @@ mod tests {
             "fragment F on Contact { id } query Q { contact { ...F } }"
         ));
         assert!(!is_query(""));
+        // A file with several operations: one mutation among them makes it unsafe to replay.
+        assert!(!is_query("query A { a }\nmutation B { b(x: \"{\") }"));
+        assert!(is_query("query A { mutation }  # mutation\nquery B { b }"));
     }
     use oauth_flow::http::StatusCode;
 

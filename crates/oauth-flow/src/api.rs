@@ -505,11 +505,16 @@ pub fn auth_params(value: &str) -> Vec<(String, String)> {
             i += 1;
         }
         let name = &value[start..i];
+        if name.is_empty() {
+            // A stray `=` (the loops above stop only at one here): step over it.
+            i += 1;
+            continue;
+        }
         let mut j = i;
         while j < bytes.len() && bytes[j] == b' ' {
             j += 1;
         }
-        if j >= bytes.len() || bytes[j] != b'=' || name.is_empty() {
+        if j >= bytes.len() || bytes[j] != b'=' {
             continue; // a scheme name (or token68 without '=')
         }
         i = j + 1;
@@ -622,6 +627,17 @@ mod tests {
             HeaderValue::from_static("Bearer error="),
         );
         assert!(!token_may_help(&h));
+    }
+
+    /// A server's malformed challenge must not hang the client: stray `=` signs are skipped.
+    #[test]
+    fn s20_malformed_www_authenticate_terminates() {
+        assert_eq!(auth_params("="), vec![]);
+        assert_eq!(auth_params(", =,=="), vec![]);
+        assert_eq!(
+            auth_params("= error=invalid_token"),
+            vec![("error".to_owned(), "invalid_token".to_owned())]
+        );
     }
 
     #[test]
