@@ -7,8 +7,8 @@ use std::time::Duration;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
     AccessToken, ApiClient, ClientAuth, Clock, CredentialSource, HttpRequest, JwtSigner,
-    OAuthClient, ProviderProfile, ReqwestTransport, RetryPolicy, SystemClock, TokenManager,
-    Transport,
+    ManagerSettings, OAuthClient, ProviderProfile, ReqwestTransport, RetryPolicy, SystemClock,
+    TokenManager, Transport,
 };
 
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
@@ -49,8 +49,7 @@ pub struct KonvertClientBuilder {
     environment: Environment,
     auth: Auth,
     transport: Option<Arc<dyn Transport>>,
-    clock: Option<Arc<dyn Clock>>,
-    refresh_margin: Option<Duration>,
+    manager: ManagerSettings,
     retry: RetryPolicy,
 }
 
@@ -72,14 +71,14 @@ impl KonvertClientBuilder {
 
     /// The clock used for token expiry and JWT `iat`/`exp` (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
+        self.manager.clock = Some(clock);
         self
     }
 
     /// Client credentials only: how long before expiry a token is renewed (default 60 s, at
     /// most 5 minutes).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = Some(margin);
+        self.manager.refresh_margin = Some(margin);
         self
     }
 
@@ -97,7 +96,6 @@ impl KonvertClientBuilder {
             Some(t) => t,
             None => Arc::new(ReqwestTransport::new()?),
         };
-        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let Auth {
             api_key,
             api_secret,
@@ -112,12 +110,10 @@ impl KonvertClientBuilder {
                 let oauth = OAuthClient::builder(profile, api_key)
                     .client_secret(api_secret)
                     .build()?;
-                let mut manager =
-                    TokenManager::builder(oauth.clone(), transport.clone()).clock(clock);
-                if let Some(margin) = self.refresh_margin {
-                    manager = manager.refresh_margin(margin);
-                }
-                let grant = manager.build()?.client_credentials(&[]);
+                let grant = TokenManager::builder(oauth.clone(), transport.clone())
+                    .settings(self.manager)
+                    .build()?
+                    .client_credentials(&[]);
                 (Arc::new(grant), Some(oauth))
             }
             AuthMode::SelfSignedJwt { lifetime } => {
@@ -127,6 +123,7 @@ impl KonvertClientBuilder {
                         cap: MAX_JWT_LIFETIME.as_secs(),
                     });
                 }
+                let clock = self.manager.clock.unwrap_or_else(|| Arc::new(SystemClock));
                 let signer = JwtSigner::new(api_key, &api_secret, lifetime, MAX_JWT_LIFETIME)?
                     .with_clock(clock);
                 (Arc::new(signer), None)
@@ -150,8 +147,7 @@ impl KonvertClient {
             environment,
             auth,
             transport: None,
-            clock: None,
-            refresh_margin: None,
+            manager: ManagerSettings::default(),
             retry: RetryPolicy::default(),
         }
     }

@@ -22,8 +22,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use oauth_flow::{
-    ApiClient, ClientAuth, OAuthClient, ProviderProfile, ReqwestTransport, SecretString, Token,
-    TokenManager,
+    ApiClient, ClientAuth, GrantHandle, OAuthClient, ProviderProfile, ReqwestTransport,
+    SecretString, Token, TokenManager,
 };
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -81,32 +81,35 @@ fn client(token_url: &str) -> OAuthClient {
         .unwrap()
 }
 
+/// A grant holding `access`, valid for an hour; its token URL is never called.
+async fn warm_grant(access: &str) -> GrantHandle {
+    TokenManager::builder(
+        client("https://auth.example.invalid/token"),
+        Arc::new(ReqwestTransport::new().unwrap()),
+    )
+    .build()
+    .unwrap()
+    .insert(
+        "u",
+        token(
+            access,
+            Some("r"),
+            SystemTime::now() + Duration::from_secs(3600),
+        ),
+    )
+    .await
+    .unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Warm cache.
 
 async fn warm_cache() {
     const N: u32 = 2_000_000;
     const ROUNDS: usize = 7;
-    let m = TokenManager::builder(
-        client("https://auth.example.invalid/token"),
-        Arc::new(ReqwestTransport::new().unwrap()),
-    )
-    .build()
-    .unwrap();
-    let grant = m
-        .insert(
-            "u",
-            token(
-                "warm-access-token-0123456789abcdef0123456789",
-                Some("r"),
-                SystemTime::now() + Duration::from_secs(3600),
-            ),
-        )
-        .await
-        .unwrap();
-    let baseline = Arc::new(RwLock::new(
-        "warm-access-token-0123456789abcdef0123456789".to_owned(),
-    ));
+    const ACCESS: &str = "warm-access-token-0123456789abcdef0123456789";
+    let grant = warm_grant(ACCESS).await;
+    let baseline = Arc::new(RwLock::new(ACCESS.to_owned()));
 
     let mut grant_ns = Vec::new();
     let mut base_ns = Vec::new();
@@ -124,8 +127,8 @@ async fn warm_cache() {
         }
         base_ns.push(t.elapsed().as_nanos() as f64 / f64::from(N));
     }
-    let g = quantile(&mut grant_ns, 0.5);
-    let b = quantile(&mut base_ns, 0.5);
+    let g = quartiles(&mut grant_ns).1;
+    let b = quartiles(&mut base_ns).1;
     println!("1. warm cache ({ROUNDS} rounds x {N} calls, median)");
     println!("   GrantHandle::access_token()        {g:8.1} ns/op");
     println!("   Arc<RwLock<String>> read + clone   {b:8.1} ns/op");
@@ -247,14 +250,13 @@ async fn storm() {
             })
         })
         .collect();
-    let mut same = 0;
-    let first = m.grant("u");
+    let mut tokens = Vec::with_capacity(CALLERS);
     for task in tasks {
-        let tok = task.await.unwrap().unwrap();
-        if tok.same_as(&first.access_token().await.unwrap()) {
-            same += 1;
-        }
+        tokens.push(task.await.unwrap().unwrap());
     }
+    let wall = t.elapsed();
+    let new = m.grant("u").access_token().await.unwrap();
+    let same = tokens.iter().filter(|tok| tok.same_as(&new)).count();
     println!("2. refresh storm: {CALLERS} concurrent callers on an expired token");
     println!(
         "   token requests at the server       {:8}     (target 1)",
@@ -263,7 +265,7 @@ async fn storm() {
     println!("   callers given the same new token   {same:8}");
     println!(
         "   wall time                          {:8.1} ms",
-        t.elapsed().as_secs_f64() * 1e3
+        wall.as_secs_f64() * 1e3
     );
 }
 
@@ -301,25 +303,8 @@ fn throughput() {
     rt.block_on(async move {
         let base = format!("http://{addr}/v1/");
         let url: Arc<str> = format!("{base}me").into();
-        let m = TokenManager::builder(
-            client("https://auth.example.invalid/token"),
-            Arc::new(ReqwestTransport::new().unwrap()),
-        )
-        .build()
-        .unwrap();
         let access = "api-access-token-0123456789abcdef0123456789";
-        let grant = Arc::new(
-            m.insert(
-                "u",
-                token(
-                    access,
-                    Some("r"),
-                    SystemTime::now() + Duration::from_secs(3600),
-                ),
-            )
-            .await
-            .unwrap(),
-        );
+        let grant = Arc::new(warm_grant(access).await);
         let auth: Arc<str> = format!("Bearer {access}").into();
         let raw_client = || {
             reqwest::Client::builder()
@@ -392,6 +377,7 @@ fn throughput() {
                 api_ratios.push(rps[1] / rps[0]);
                 noise_ratios.push(rps[2] / rps[0]);
             }
+            let total = |i: usize| done[i] as f64 / secs[i];
             println!("   concurrency {concurrency:>2}");
             for i in 0..3 {
                 let cpu = cpu_ns[i].map_or("n/a".to_owned(), |ns| {
@@ -400,25 +386,20 @@ fn throughput() {
                 println!(
                     "     {:<32} {:10.0} req/s   client CPU {cpu:>6} us/req",
                     NAMES[i],
-                    done[i] as f64 / secs[i]
+                    total(i)
                 );
             }
-            let total = |i: usize| done[i] as f64 / secs[i];
+            let (q1, median, q3) = quartiles(&mut api_ratios);
             println!(
-                "     ratio ApiClient / raw            {:10.3}   (median of rounds {:.3}, middle \
-                 half {:.3}..{:.3}; target >= 0.97)",
+                "     ratio ApiClient / raw            {:10.3}   (median of rounds {median:.3}, \
+                 middle half {q1:.3}..{q3:.3}; target >= 0.97)",
                 total(1) / total(0),
-                quantile(&mut api_ratios, 0.5),
-                quantile(&mut api_ratios, 0.25),
-                quantile(&mut api_ratios, 0.75),
             );
+            let (q1, median, q3) = quartiles(&mut noise_ratios);
             println!(
-                "     ratio raw again / raw            {:10.3}   (median of rounds {:.3}, middle \
-                 half {:.3}..{:.3}: the noise)",
+                "     ratio raw again / raw            {:10.3}   (median of rounds {median:.3}, \
+                 middle half {q1:.3}..{q3:.3}: the noise)",
                 total(2) / total(0),
-                quantile(&mut noise_ratios, 0.5),
-                quantile(&mut noise_ratios, 0.25),
-                quantile(&mut noise_ratios, 0.75),
             );
         }
         println!(
@@ -456,10 +437,11 @@ impl Client {
     }
 }
 
-/// The `q` quantile of `v` (nearest rank).
-fn quantile(v: &mut [f64], q: f64) -> f64 {
+/// The first quartile, median and third quartile of `v` (nearest rank).
+fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
-    v[((v.len() - 1) as f64 * q).round() as usize]
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.25), at(0.5), at(0.75))
 }
 
 /// CPU time of the calling thread in nanoseconds, from `/proc/thread-self/schedstat` (Linux).

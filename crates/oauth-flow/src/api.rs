@@ -215,8 +215,8 @@ impl ApiClient {
         self.build_request(endpoint, self.url(&endpoint.path())?, auth)
     }
 
-    /// [`request`](Self::request) with the URL already resolved (once per call, not per
-    /// attempt).
+    /// [`request`](Self::request) with the URL already resolved (the first attempt's is, for
+    /// its span).
     fn build_request<E: Endpoint + ?Sized>(
         &self,
         endpoint: &E,
@@ -257,10 +257,7 @@ impl ApiClient {
 
     /// `GET path` decoded as `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let resp = self
-            .execute(&Raw::<T>::new(Method::GET, path, None))
-            .await?;
-        decode_success(&resp)
+        self.send(&Raw::<T>::new(Method::GET, path, None)).await
     }
 
     /// `POST path` with a JSON body, decoded as `T`.
@@ -388,8 +385,8 @@ impl ApiClient {
                 if !throttled {
                     return Ok(resp);
                 }
-                let wait =
-                    retry_after(&resp.headers, SystemTime::now()).unwrap_or(policy.default_wait);
+                let after = retry_after(&resp.headers, SystemTime::now());
+                let wait = after.unwrap_or(policy.default_wait);
                 // `checked_add`: a hostile `Retry-After` (u64::MAX seconds) must not panic.
                 let within_budget = waited
                     .checked_add(wait)
@@ -398,7 +395,7 @@ impl ApiClient {
                     return Err(Error::RateLimited {
                         status: status.as_u16(),
                         attempts,
-                        retry_after: retry_after(&resp.headers, SystemTime::now()),
+                        retry_after: after,
                     });
                 }
                 tracing::debug!(
@@ -409,8 +406,7 @@ impl ApiClient {
                 waited += wait;
             }
             attempts += 1;
-            let url = self.url(&endpoint.path())?;
-            let req = self.build_request(endpoint, url, Some(&auth))?;
+            let req = self.request(endpoint, Some(&auth))?;
             resp = self.inner.transport.send(req).await?;
             if let Some(started) = started {
                 record_attempt(started, resp.status, attempts);

@@ -313,11 +313,12 @@ impl PendingAuthorization {
             return Err(CallbackError::StateMismatch.into());
         }
         let expires = self.created_at.saturating_add(self.max_age_secs);
-        if unix_now(now) > expires {
+        let now = unix_now(now);
+        if now > expires {
             return Err(CallbackError::Expired.into());
         }
-        if let (Some(iss), Some(expected)) = (get("iss"), self.issuer.as_deref())
-            && iss != expected
+        if let (Some(iss), Some(issuer)) = (get("iss"), self.issuer.as_deref())
+            && iss != issuer
         {
             return Err(CallbackError::IssuerMismatch.into());
         }
@@ -334,9 +335,7 @@ impl PendingAuthorization {
             (Some(""), None) => Err(CallbackError::MissingCode.into()),
             // SECURITY S1: a state yields at most one code, even if the app restored two
             // copies of this pending authorization from its session store.
-            (Some(_), None)
-                if !used_states::mark(&self.provider, expected, expires, unix_now(now)) =>
-            {
+            (Some(_), None) if !used_states::mark(&self.provider, expected, expires, now) => {
                 Err(CallbackError::AlreadyUsed.into())
             }
             (Some(code), None) => Ok(AuthorizedCode {

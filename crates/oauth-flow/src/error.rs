@@ -418,6 +418,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h…");
+        assert_eq!(truncate("abc", 3), "abc");
+    }
+
+    #[test]
     fn excerpt_is_bounded_and_collapsed() {
         let body = format!("<html>\n  <body>{}</body></html>", "x".repeat(5000));
         let e = excerpt(body.as_bytes());

@@ -27,7 +27,14 @@ pub struct JwtSigner {
     lifetime: Duration,
     margin: Duration,
     clock: Arc<dyn Clock>,
-    cached: Mutex<Option<(AccessToken, SystemTime)>>,
+    cached: Mutex<Option<Minted>>,
+}
+
+/// A signed JWT with its `Authorization` header, built once per JWT rather than per call.
+struct Minted {
+    token: AccessToken,
+    header: Authorization,
+    exp: SystemTime,
 }
 
 #[derive(Serialize)]
@@ -101,16 +108,31 @@ impl JwtSigner {
     /// A valid JWT: the cached one while it is more than the margin away from `exp`, otherwise
     /// a freshly signed one.
     pub fn token(&self) -> Result<AccessToken> {
+        self.with_current(|m| m.token.clone())
+    }
+
+    /// `pick` applied to the cached JWT, signed anew first when it nears expiry.
+    fn with_current<T>(&self, pick: impl FnOnce(&Minted) -> T) -> Result<T> {
         let now = self.clock.now();
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((token, exp)) = cached.as_ref()
-            && now + self.margin < *exp
+        if let Some(m) = cached.as_ref()
+            && now + self.margin < m.exp
         {
-            return Ok(token.clone());
+            return Ok(pick(m));
         }
+        let m = self.minted(now)?;
+        let out = pick(&m);
+        *cached = Some(m);
+        Ok(out)
+    }
+
+    fn minted(&self, now: SystemTime) -> Result<Minted> {
         let (token, exp) = self.mint(now)?;
-        *cached = Some((token.clone(), exp));
-        Ok(token)
+        Ok(Minted {
+            header: Authorization::bearer(token.clone())?,
+            token,
+            exp,
+        })
     }
 
     fn mint(&self, now: SystemTime) -> Result<(AccessToken, SystemTime)> {
@@ -149,12 +171,12 @@ impl fmt::Debug for JwtSigner {
 #[async_trait]
 impl CredentialSource for JwtSigner {
     async fn authorization(&self) -> Result<Authorization> {
-        Authorization::bearer(self.token()?)
+        self.with_current(|m| m.header.clone())
     }
 
     fn cached_authorization(&self) -> Option<Authorization> {
         // Signing is synchronous, so this never waits; on an error `authorization` reports it.
-        Authorization::bearer(self.token().ok()?).ok()
+        self.with_current(|m| m.header.clone()).ok()
     }
 
     async fn renew_after_unauthorized(
@@ -165,17 +187,16 @@ impl CredentialSource for JwtSigner {
         let now = self.clock.now();
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         let still_current = match (cached.as_ref(), used.token.as_ref()) {
-            (Some((c, _)), Some(u)) => c.same_as(u),
+            (Some(m), Some(u)) => m.token.same_as(u),
             _ => true,
         };
         if still_current {
-            *cached = Some(self.mint(now)?);
+            *cached = Some(self.minted(now)?);
         }
-        let token = cached
+        cached
             .as_ref()
-            .map(|(t, _)| t.clone())
-            .ok_or_else(|| Error::Jwt("no token".into()))?;
-        Ok(Some(Authorization::bearer(token)?))
+            .map(|m| Some(m.header.clone()))
+            .ok_or_else(|| Error::Jwt("no token".into()))
     }
 }
 

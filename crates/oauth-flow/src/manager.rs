@@ -334,14 +334,11 @@ impl GrantHandle {
     /// store re-read first, a rotated refresh token saved before the new access token is
     /// returned. Callers that arrive while this refresh is in flight share its result.
     pub async fn force_refresh(&self) -> Result<AccessToken> {
-        let current = match self.read() {
-            Some(c) => c.access.clone(),
-            None => match self.token().await? {
-                Some(t) => AccessToken::new(t.access_token),
-                None => return self.renew(None).await,
-            },
-        };
-        self.renew(Some(&current)).await
+        let current = self
+            .token()
+            .await?
+            .map(|t| AccessToken::new(t.access_token));
+        self.renew(current.as_ref()).await
     }
 
     /// The current token set (scope, expiry, extra fields), from memory or the store.
@@ -400,7 +397,7 @@ impl GrantHandle {
     }
 
     fn is_due(&self, token: &Token) -> bool {
-        token.expires_within(self.inner.margin, self.inner.clock.now())
+        token.expires_within(self.inner.margin, self.clock.now())
     }
 
     async fn renew(&self, failed: Option<&AccessToken>) -> Result<AccessToken> {

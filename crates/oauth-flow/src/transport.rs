@@ -132,12 +132,13 @@ async fn read_response(
     max_body: usize,
 ) -> Result<HttpResponse> {
     let mut resp = pending.await.map_err(map_err)?;
-    if resp.content_length().is_some_and(|n| n > max_body as u64) {
+    let length = resp.content_length();
+    if length.is_some_and(|n| n > max_body as u64) {
         return Err(Error::BodyTooLarge { limit: max_body });
     }
     let status = resp.status();
     let headers = std::mem::take(resp.headers_mut());
-    let hint = resp.content_length().unwrap_or(0).min(max_body as u64) as usize;
+    let hint = length.unwrap_or(0).min(max_body as u64) as usize;
     let mut body = Vec::with_capacity(hint);
     while let Some(chunk) = resp.chunk().await.map_err(map_err)? {
         if body.len() + chunk.len() > max_body {

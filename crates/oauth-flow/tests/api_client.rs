@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use common::{
-    Resp, TestServer, access_token, expired, refresh_token, token, token_body, transport,
+    Resp, TestServer, access_token, expired, plain_manager, refresh_token, token, token_body,
+    transport,
 };
 use oauth_flow::{ApiClient, ApiKey, ConfigError, Error, RetryPolicy, TokenManager};
 use serde_json::{Value, json};
@@ -45,6 +46,7 @@ async fn fixture(accept: Option<String>, barrier_for_at0: Option<usize>) -> Fixt
         (
             Arc::new(tokio::sync::Barrier::new(n)),
             Arc::new(AtomicUsize::new(0)),
+            n,
         )
     });
     let api = TestServer::start_async(move |req| {
@@ -54,12 +56,10 @@ async fn fixture(accept: Option<String>, barrier_for_at0: Option<usize>) -> Fixt
             // S19: the token travels only in the Authorization header.
             assert!(req.query.is_none() && req.body.is_empty());
             let bearer = req.bearer().unwrap_or_default().to_owned();
-            if let Some((barrier, seen)) = &gate {
+            if let Some((barrier, seen, n)) = &gate {
                 // Hold the first wave of requests with the old token until all arrived, so
                 // they fail together.
-                if bearer == access_token(0)
-                    && seen.fetch_add(1, Ordering::SeqCst) < barrier_len(barrier)
-                {
+                if bearer == access_token(0) && seen.fetch_add(1, Ordering::SeqCst) < *n {
                     barrier.wait().await;
                 }
             }
@@ -74,9 +74,7 @@ async fn fixture(accept: Option<String>, barrier_for_at0: Option<usize>) -> Fixt
         })
     })
     .await;
-    let manager = TokenManager::builder(common::client(&token_server), transport())
-        .build()
-        .unwrap();
+    let manager = plain_manager(common::client(&token_server));
     // A token the client believes valid for an hour.
     manager
         .insert(
@@ -96,10 +94,6 @@ async fn fixture(accept: Option<String>, barrier_for_at0: Option<usize>) -> Fixt
     }
 }
 
-// The barrier size is fixed at construction; this keeps the count next to it.
-fn barrier_len(_b: &tokio::sync::Barrier) -> usize {
-    CONCURRENT
-}
 const CONCURRENT: usize = 64;
 
 fn api_client(f: &Fixture) -> ApiClient {
@@ -191,9 +185,7 @@ async fn s20_forbidden_is_not_refreshed() {
 async fn s17_invalid_grant_during_401_retry() {
     let token_server = TestServer::start(|_| common::oauth_error(400, "invalid_grant")).await;
     let api = TestServer::start(|_| Resp::json(401, &json!({}))).await;
-    let m = TokenManager::builder(common::client(&token_server), transport())
-        .build()
-        .unwrap();
+    let m = plain_manager(common::client(&token_server));
     m.insert("u", token("AT-live", Some("RT-dead"), None))
         .await
         .unwrap();

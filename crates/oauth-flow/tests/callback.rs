@@ -11,10 +11,10 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{CODE, REDIRECT_URI, TestServer, client_for, token_body, transport};
+use common::{CODE, REDIRECT_URI, TestServer, client_for, plain_manager, query_param, token_body};
 use oauth_flow::{
     BodyEncoding, CallbackError, ClientAuth, Error, ErrorCode, ExposeSecret, OAuthClient,
-    PendingAuthorization, ProviderProfile, TokenManager,
+    PendingAuthorization, ProviderProfile,
 };
 
 fn public_client(issuer: Option<&str>) -> OAuthClient {
@@ -30,11 +30,7 @@ fn public_client(issuer: Option<&str>) -> OAuthClient {
 /// A fresh pending authorization and the state it expects.
 fn start(client: &OAuthClient) -> (PendingAuthorization, String) {
     let (url, pending) = client.authorize().scope("read").build().unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = query_param(&url, "state");
     (pending, state)
 }
 
@@ -150,12 +146,7 @@ fn s1_expired_past_max_age() {
         .max_age(Duration::from_secs(60))
         .build()
         .unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = query_param(&url, "state");
     let cb = format!("{REDIRECT_URI}?code={CODE}&state={state}");
     let restored: PendingAuthorization =
         serde_json::from_str(&serde_json::to_string(&pending).unwrap()).unwrap();
@@ -393,7 +384,7 @@ async fn s4_s7_refused_callbacks_and_mix_up_make_zero_token_calls() {
     let code = pending
         .complete(&format!("{REDIRECT_URI}?code={CODE}&state={state}"))
         .unwrap();
-    let manager_b = TokenManager::builder(b, transport()).build().unwrap();
+    let manager_b = plain_manager(b);
     let err = manager_b.exchange_code("user", code).await.unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(server.requests().len(), 0, "zero token calls");

@@ -16,9 +16,9 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{Resp, TestServer, expired, token_body, transport};
+use common::{Resp, TestServer, expired, secret_of, t0, temp_path_for, token_body, transport};
 use oauth_flow::{Error, ExposeSecret, FileStore, GrantKey, Token, TokenManager, TokenStore};
 
 fn key(subject: &str) -> GrantKey {
@@ -29,14 +29,8 @@ fn tok(n: usize) -> Token {
     common::token(
         &common::access_token(n),
         Some(&common::refresh_token(n)),
-        Some(UNIX_EPOCH + Duration::from_secs(1_900_000_000 + n as u64)),
+        Some(t0() + Duration::from_secs(n as u64)),
     )
-}
-
-fn temp_path_for(store: &FileStore, key: &GrantKey) -> std::path::PathBuf {
-    let file = store.path_for(key);
-    let name = file.file_name().unwrap().to_string_lossy().into_owned();
-    file.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 #[tokio::test]
@@ -271,7 +265,7 @@ async fn concurrent_saves_of_one_grant_never_corrupt_the_file() {
         .await
         .unwrap();
     let at = m.grant("u").access_token().await.unwrap();
-    assert_eq!(at.secret().expose_secret(), "AT-disk");
+    assert_eq!(secret_of(&at), "AT-disk");
     let on_disk = store.load(&m.key("u")).await.unwrap().unwrap();
     assert_eq!(on_disk.refresh_token.unwrap().expose_secret(), "RT-disk");
 }

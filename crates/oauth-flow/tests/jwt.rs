@@ -10,9 +10,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{Capture, Resp, TestServer, capturing_dispatch, secret, transport};
+use common::{Capture, Resp, TestServer, capturing_dispatch, secret, t0, transport};
 use oauth_flow::{ApiClient, CredentialSource, ExposeSecret, JwtSigner, ManualClock};
 use serde_json::{Value, json};
 
@@ -28,9 +28,7 @@ fn mints(capture: &Capture) -> usize {
 fn s24_signed_once_per_lifetime_across_threads() {
     let capture = Capture::default();
     let dispatch = capturing_dispatch(&capture);
-    let clock = Arc::new(ManualClock::new(
-        UNIX_EPOCH + Duration::from_secs(1_900_000_000),
-    ));
+    let clock = Arc::new(ManualClock::new(t0()));
     let signer = Arc::new(
         JwtSigner::new("api-key", &secret(KEY), Duration::from_secs(21600), CAP)
             .unwrap()

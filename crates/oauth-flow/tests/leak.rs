@@ -20,7 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::{
     CLIENT_ID, CLIENT_SECRET, CODE, Capture, REDIRECT_URI, Resp, TestServer, access_token,
-    capturing_dispatch, oauth_error, refresh_token, secret, token_body,
+    capturing_dispatch, oauth_error, query_param, refresh_token, secret, temp_path_for, token_body,
 };
 use oauth_flow::http::Method;
 use oauth_flow::{
@@ -125,12 +125,7 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
 
     // --- Authorize and complete. ----------------------------------------------------------
     let (url, pending) = client.authorize().scope("read").build().unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = query_param(&url, "state");
     ex.debug("pending", &pending);
     ex.debug("authorization request", &client.authorize().scope("x"));
     let callback_errors = [
@@ -233,11 +228,7 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
     // --- Store failures. --------------------------------------------------------------------
     let key2 = manager.key("user-2");
     let file = store.path_for(&key2);
-    let tmp = file.with_file_name(format!(
-        ".{}.{}.tmp",
-        file.file_name().unwrap().to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp = temp_path_for(&store, &key2);
     std::fs::create_dir(&tmp).unwrap();
     let t = common::token(&access_token(99), Some(&refresh_token(99)), None);
     ex.err("store save", manager.insert("user-2", t.clone()).await);
@@ -364,12 +355,7 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
             .iter()
             .any(|r| r.bearer() == Some(access_token(2).as_str()))
     );
-    let challenge = url
-        .query_pairs()
-        .find(|(k, _)| k == "code_challenge")
-        .unwrap()
-        .1
-        .into_owned();
+    let challenge = query_param(&url, "code_challenge");
     assert_eq!(challenge.len(), 43);
     assert!(issued.load(Ordering::SeqCst) >= 3);
 

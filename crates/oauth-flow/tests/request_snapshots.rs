@@ -15,7 +15,9 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{CLIENT_ID, CLIENT_SECRET, CODE, REDIRECT_URI, client_for, refresh_token, secret};
+use common::{
+    CLIENT_ID, CLIENT_SECRET, CODE, REDIRECT_URI, client_for, query_param, refresh_token, secret,
+};
 use oauth_flow::{
     BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce, ProviderProfile,
     SpaceEncoding,
@@ -95,11 +97,7 @@ fn profile(
 /// Runs the authorization through a callback, then builds the code exchange.
 fn exchange(client: &OAuthClient) -> (HttpRequest, String) {
     let (url, pending) = client.authorize().scope("read").build().unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = query_param(&url, "state");
     let code = pending
         .complete(&format!("{REDIRECT_URI}?code={CODE}&state={state}"))
         .unwrap();
@@ -167,11 +165,7 @@ fn s15_s4_token_request_matrix() {
             // S4: the redirect URI is sent byte-identical in both legs.
             assert_eq!(snap["body"]["redirect_uri"], REDIRECT_URI);
             let sent = url::Url::parse(&authorize_url).unwrap();
-            let sent = sent
-                .query_pairs()
-                .find(|(k, _)| k == "redirect_uri")
-                .unwrap()
-                .1;
+            let sent = query_param(&sent, "redirect_uri");
             assert_eq!(sent, REDIRECT_URI);
             assert_eq!(snap["body"]["code"], CODE);
             assert_eq!(snap["body"]["code_verifier"].as_str().unwrap().len(), 43);

@@ -11,20 +11,16 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use common::{
-    Resp, TestServer, access_token, authorized_code, expired, oauth_error, refresh_token, token,
-    token_body, transport,
+    Resp, TestServer, access_token, authorized_code, expired, oauth_error, plain_manager,
+    refresh_token, secret_of, t0, token, token_body, transport,
 };
 use oauth_flow::{
     Error, ExposeSecret, GrantKey, ManualClock, MemoryStore, Token, TokenManager, TokenStore,
 };
-
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_900_000_000)
-}
 
 /// A provider that rotates refresh tokens: only the latest one is accepted, each refresh
 /// issues `AT-n`/`RT-n` (n = 1, 2, …) valid for an hour. Counts refreshes.
@@ -84,8 +80,17 @@ async fn rotating_server(provider: &Arc<Rotating>, latency: Duration) -> TestSer
     .await
 }
 
-fn secret_of(t: &oauth_flow::AccessToken) -> String {
-    t.secret().expose_secret().to_owned()
+/// A manager on `server` with an injected clock and a store it may share with other managers.
+fn shared_manager(
+    server: &TestServer,
+    clock: &Arc<ManualClock>,
+    store: &Arc<MemoryStore>,
+) -> TokenManager {
+    TokenManager::builder(common::client(server), transport())
+        .clock(clock.clone())
+        .store(store.clone())
+        .build()
+        .unwrap()
 }
 
 /// S16: 50 and 1,000 concurrent callers on an expired token → one refresh, same token, store
@@ -95,9 +100,7 @@ async fn s16_refresh_storm_single_flight() {
     for callers in [50usize, 1000] {
         let provider = Rotating::new(true);
         let server = rotating_server(&provider, Duration::from_millis(20)).await;
-        let m = TokenManager::builder(common::client(&server), transport())
-            .build()
-            .unwrap();
+        let m = plain_manager(common::client(&server));
         m.insert("u", expired(&access_token(0), Some(&refresh_token(0))))
             .await
             .unwrap();
@@ -132,11 +135,7 @@ async fn s16_rotation_across_two_refreshes() {
     let server = rotating_server(&provider, Duration::ZERO).await;
     let clock = Arc::new(ManualClock::new(t0()));
     let store = Arc::new(MemoryStore::new());
-    let m = TokenManager::builder(common::client(&server), transport())
-        .clock(clock.clone())
-        .store(store.clone())
-        .build()
-        .unwrap();
+    let m = shared_manager(&server, &clock, &store);
     let grant = m
         .insert(
             "u",
@@ -207,14 +206,10 @@ async fn s16_store_is_reloaded_before_refreshing() {
     let server = rotating_server(&provider, Duration::ZERO).await;
     let clock = Arc::new(ManualClock::new(t0()));
     let store = Arc::new(MemoryStore::new());
-    let build = || {
-        TokenManager::builder(common::client(&server), transport())
-            .clock(clock.clone())
-            .store(store.clone())
-            .build()
-            .unwrap()
-    };
-    let (a, b) = (build(), build());
+    let (a, b) = (
+        shared_manager(&server, &clock, &store),
+        shared_manager(&server, &clock, &store),
+    );
     a.insert(
         "u",
         token(
@@ -254,15 +249,8 @@ async fn s17_invalid_grant_requires_reauthorization_and_deletes_the_grant() {
     let server = rotating_server(&provider, Duration::ZERO).await;
     let clock = Arc::new(ManualClock::new(t0()));
     let store = Arc::new(MemoryStore::new());
-    let build = || {
-        TokenManager::builder(common::client(&server), transport())
-            .clock(clock.clone())
-            .store(store.clone())
-            .build()
-            .unwrap()
-    };
     // Rotate once: RT-0 is now spent.
-    let first = build();
+    let first = shared_manager(&server, &clock, &store);
     let old = token(&access_token(0), Some(&refresh_token(0)), Some(t0()));
     first.insert("u", old.clone()).await.unwrap();
     assert_eq!(
@@ -273,7 +261,7 @@ async fn s17_invalid_grant_requires_reauthorization_and_deletes_the_grant() {
 
     // A stale copy (a restored backup) holding the rotated RT-0 comes back.
     store.save(&first.key("u"), &old).await.unwrap();
-    let second = build();
+    let second = shared_manager(&server, &clock, &store);
     let grant = second.grant("u");
     match grant.access_token().await {
         Err(Error::ReauthorizationRequired { key, reason }) => {
@@ -477,19 +465,18 @@ async fn s21_refresh_margin_with_a_manual_clock() {
     assert_eq!(server.hits("/token"), 1, "-59 s: refreshed first");
 
     // A custom margin (5 min, the maximum) moves the boundary; more is refused.
-    let exp2 = t0() + Duration::from_secs(3600);
-    clock.set(exp2 - Duration::from_secs(301));
+    clock.set(exp - Duration::from_secs(301));
     let m5 = TokenManager::builder(common::client(&server), transport())
         .clock(clock.clone())
         .refresh_margin(Duration::from_secs(300))
         .build()
         .unwrap();
     let g5 = m5
-        .insert("v", token("AT-v", Some(&refresh_token(1)), Some(exp2)))
+        .insert("v", token("AT-v", Some(&refresh_token(1)), Some(exp)))
         .await
         .unwrap();
     assert_eq!(secret_of(&g5.access_token().await.unwrap()), "AT-v");
-    clock.set(exp2 - Duration::from_secs(299));
+    clock.set(exp - Duration::from_secs(299));
     assert_eq!(
         secret_of(&g5.access_token().await.unwrap()),
         access_token(2)
@@ -506,9 +493,7 @@ async fn s21_refresh_margin_with_a_manual_clock() {
 async fn unknown_grant_and_missing_refresh_token() {
     let provider = Rotating::new(true);
     let server = rotating_server(&provider, Duration::ZERO).await;
-    let m = TokenManager::builder(common::client(&server), transport())
-        .build()
-        .unwrap();
+    let m = plain_manager(common::client(&server));
     let err = m.grant("nobody").access_token().await.unwrap_err();
     assert!(
         matches!(err, Error::ReauthorizationRequired { .. }),

@@ -11,18 +11,17 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{CODE, REDIRECT_URI, Resp, TestServer, authorized_code, secret, transport};
+use common::{
+    CODE, REDIRECT_URI, Resp, TestServer, authorized_code, plain_manager, secret, secret_of, t0,
+    transport,
+};
 use oauth_flow::{
     BodyEncoding, ClientAuth, Error, ErrorCode, ExposeSecret, ManualClock, OAuthClient,
     ProviderProfile, TokenManager,
 };
 use serde_json::json;
-
-fn t0() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_900_000_000)
-}
 
 fn manager(client: OAuthClient, clock: &Arc<ManualClock>) -> TokenManager {
     TokenManager::builder(client, transport())
@@ -105,15 +104,9 @@ async fn seed_konpro_exchange_and_refresh() {
         .exchange_code("u", authorized_code(&client))
         .await
         .unwrap();
-    assert_eq!(
-        grant.access_token().await.unwrap().secret().expose_secret(),
-        "kp-AT-1"
-    );
+    assert_eq!(secret_of(&grant.access_token().await.unwrap()), "kp-AT-1");
     clock.advance(Duration::from_secs(3600));
-    assert_eq!(
-        grant.access_token().await.unwrap().secret().expose_secret(),
-        "kp-AT-2"
-    );
+    assert_eq!(secret_of(&grant.access_token().await.unwrap()), "kp-AT-2");
     // No refresh token in the refresh answer: the old one is kept (RFC 6749 §6).
     let stored = m.store().load(grant.key()).await.unwrap().unwrap();
     assert_eq!(stored.refresh_token.unwrap().expose_secret(), "kp-RT-1");
@@ -248,15 +241,7 @@ async fn seed_konvert_client_credentials_basic() {
     let clock = Arc::new(ManualClock::new(t0()));
     let m = manager(client, &clock);
     let handle = m.client_credentials(&[]);
-    assert_eq!(
-        handle
-            .access_token()
-            .await
-            .unwrap()
-            .secret()
-            .expose_secret(),
-        JWT
-    );
+    assert_eq!(secret_of(&handle.access_token().await.unwrap()), JWT);
     let t = handle.token().await.unwrap().unwrap();
     assert!(t.refresh_token.is_none());
     assert_eq!(t.expires_at, Some(t0() + Duration::from_secs(21600)));
@@ -268,9 +253,7 @@ type Check = fn(&Result<oauth_flow::AccessToken, Error>) -> bool;
 /// What a client-credentials call against a server answering `resp` returns.
 async fn answer(resp: Resp) -> (Result<oauth_flow::AccessToken, Error>, usize) {
     let server = TestServer::start(move |_| resp.clone()).await;
-    let m = TokenManager::builder(common::client(&server), transport())
-        .build()
-        .unwrap();
+    let m = plain_manager(common::client(&server));
     let out = m.client_credentials(&[]).access_token().await;
     (out, server.hits("/token"))
 }
@@ -400,9 +383,7 @@ async fn s13_code_exchange_is_never_retried() {
     let server =
         TestServer::start(|_| Resp::text(503, "unavailable").header("retry-after", "0")).await;
     let client = common::client(&server);
-    let m = TokenManager::builder(client.clone(), transport())
-        .build()
-        .unwrap();
+    let m = plain_manager(client.clone());
     let err = m
         .exchange_code("u", authorized_code(&client))
         .await

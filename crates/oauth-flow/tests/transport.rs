@@ -33,9 +33,7 @@ async fn s9_redirects_from_the_token_endpoint_are_not_followed() {
         })
         .await;
         let client = common::client(&server);
-        let m = TokenManager::builder(client.clone(), common::transport())
-            .build()
-            .unwrap();
+        let m = common::plain_manager(client.clone());
         let err = m
             .exchange_code("u", authorized_code(&client))
             .await

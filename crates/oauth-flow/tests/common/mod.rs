@@ -9,13 +9,15 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oauth_flow::{
-    BodyEncoding, ClientAuth, OAuthClient, ProviderProfile, ReqwestTransport, SecretString, Token,
+    AccessToken, BodyEncoding, ClientAuth, ExposeSecret, FileStore, GrantKey, OAuthClient,
+    ProviderProfile, ReqwestTransport, SecretString, Token, TokenManager,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -45,6 +47,16 @@ pub fn refresh_token(n: usize) -> String {
 
 pub fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
+}
+
+/// An access token's secret as a plain string.
+pub fn secret_of(t: &AccessToken) -> String {
+    t.secret().expose_secret().to_owned()
+}
+
+/// The fixed instant the tests with an injected clock start from.
+pub fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_900_000_000)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,6 +408,11 @@ pub fn transport() -> Arc<ReqwestTransport> {
     )
 }
 
+/// A manager for `client` with the test transport and default store and clock.
+pub fn plain_manager(client: OAuthClient) -> TokenManager {
+    TokenManager::builder(client, transport()).build().unwrap()
+}
+
 /// A token as if issued earlier, expiring at `expires_at`.
 pub fn token(access: &str, refresh: Option<&str>, expires_at: Option<SystemTime>) -> Token {
     let body = token_body(access, refresh, None);
@@ -417,14 +434,26 @@ pub fn expired(access: &str, refresh: Option<&str>) -> Token {
 /// Runs `client`'s authorization through a successful callback and returns the code.
 pub fn authorized_code(client: &OAuthClient) -> oauth_flow::AuthorizedCode {
     let (url, pending) = client.authorize().build().unwrap();
-    let state = url
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = query_param(&url, "state");
     pending
         .complete(&format!("{REDIRECT_URI}?code={CODE}&state={state}"))
         .unwrap()
+}
+
+/// The first value of the query parameter `name` in `url`; panics when it is absent.
+pub fn query_param(url: &url::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no query parameter {name:?} in {url}"))
+}
+
+/// Where `FileStore` writes `key`'s temporary file before the rename:
+/// `.<file>.<pid>.tmp` next to the final file.
+pub fn temp_path_for(store: &FileStore, key: &GrantKey) -> PathBuf {
+    let file = store.path_for(key);
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    file.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 // ---------------------------------------------------------------------------------------------
