@@ -257,7 +257,11 @@ impl ApiClient {
 
     /// `GET path` decoded as `T`.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send(&Raw::<T>::new(Method::GET, path, None)).await
+        // `send`'s body, not a call to it: one future less to nest on the most common call.
+        let resp = self
+            .execute(&Raw::<T>::new(Method::GET, path, None))
+            .await?;
+        decode_success(&resp)
     }
 
     /// `POST path` with a JSON body, decoded as `T`.
