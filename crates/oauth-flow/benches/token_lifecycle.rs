@@ -1,6 +1,7 @@
 //! Token lifecycle benchmark (prints figures; asserts nothing about time).
 //!
-//! `cargo bench -p oauth-flow --bench token_lifecycle`
+//! `cargo bench -p oauth-flow --bench token_lifecycle` runs all three sections (about a
+//! minute); name some after `--` to run only those: `warm`, `storm`, `throughput`.
 //!
 //! 1. `GrantHandle::access_token()` on a warm cache vs reading and cloning an
 //!    `Arc<RwLock<String>>`: ns/op and the ratio (target ≤ 2×).
@@ -10,8 +11,8 @@
 //!    against the same minimal keep-alive HTTP/1.1 server, at concurrency 1 and 64: requests/s
 //!    and the ratio (target ≥ 0.97), with the client thread's CPU time per request (Linux).
 //!    The server has a thread of its own; the clients share a single-threaded runtime and take
-//!    turns in short slices, in a new order each round; a second raw client, measured like the
-//!    first, prints this machine's noise next to the ratio.
+//!    turns in short slices, in a new order each round, and are built anew every few rounds; a
+//!    second raw client, measured like the first, prints this machine's noise next to the ratio.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -44,15 +45,31 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        warm_cache().await;
-        println!();
-        storm().await;
+        if wanted("warm") {
+            warm_cache().await;
+            println!();
+        }
+        if wanted("storm") {
+            storm().await;
+            println!();
+        }
     });
     drop(rt);
-    println!();
-    throughput();
-    println!();
+    if wanted("throughput") {
+        throughput();
+        println!();
+    }
     println!("total bench time: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Whether section `name` runs: all of them, unless names are given after `--` (`cargo bench
+/// -p oauth-flow --bench token_lifecycle -- throughput`); cargo's own flags are ignored.
+fn wanted(name: &str) -> bool {
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    picked.is_empty() || picked.iter().any(|p| name.contains(p.as_str()))
 }
 
 fn num_cpus() -> usize {
@@ -281,6 +298,7 @@ fn throughput() {
     // machine; a second raw client, measured the same way, shows what the noise alone does.
     const ROUNDS: usize = 60;
     const SLICE: Duration = Duration::from_millis(100);
+    const REBUILD: usize = 5;
     let hits = Arc::new(AtomicU64::new(0));
     let (tx, rx) = std::sync::mpsc::channel();
     let server_hits = hits.clone();
@@ -317,7 +335,8 @@ fn throughput() {
 
         println!(
             "3. authenticated GET throughput: client on a single-threaded runtime, server on \
-             its own thread; {ROUNDS} rounds x {} ms per client, a new order each round",
+             its own thread; {ROUNDS} rounds x {} ms per client, a new order each round, new \
+             clients every {REBUILD} rounds",
             SLICE.as_millis()
         );
         const NAMES: [&str; 3] = [
@@ -335,32 +354,51 @@ fn throughput() {
             [0, 2, 1],
         ];
         for concurrency in [1usize, 64] {
-            let api = ApiClient::builder(
-                base.clone(),
-                Arc::new(ReqwestTransport::new().unwrap()),
-                grant.clone(),
-            )
-            .build()
-            .unwrap();
-            let clients = [
-                Client::Raw(raw_client(), url.clone(), auth.clone()),
-                Client::Api(api),
-                Client::Raw(raw_client(), url.clone(), auth.clone()),
-            ];
-            // Connections opened and code paths warm before anything is counted.
-            for c in &clients {
-                let c = c.clone();
-                run_for(concurrency, Duration::from_millis(200), move || {
-                    c.clone().get()
-                })
-                .await;
-            }
+            // Fresh clients (new connections, new allocations) every few rounds: which
+            // addresses a client's buffers land on moves its speed by a few percent for as
+            // long as it lives, as much for one raw client against another as for anything
+            // measured here, so no one set of clients may decide the result.
+            // Built in a rotating order too: the first client built is not always the same one.
+            let make = |rebuild: usize| {
+                let build = |i: usize| match i {
+                    1 => Client::Api(
+                        ApiClient::builder(
+                            base.clone(),
+                            Arc::new(ReqwestTransport::new().unwrap()),
+                            grant.clone(),
+                        )
+                        .build()
+                        .unwrap(),
+                    ),
+                    _ => Client::Raw(raw_client(), url.clone(), auth.clone()),
+                };
+                let mut built: [Option<Client>; 3] = [None, None, None];
+                for k in 0..3 {
+                    let i = (rebuild + k) % 3;
+                    built[i] = Some(build(i));
+                }
+                built.map(Option::unwrap)
+            };
             let mut done = [0u64; 3];
             let mut secs = [0f64; 3];
             let mut cpu_ns = [Some(0u64); 3];
             let mut api_ratios = Vec::with_capacity(ROUNDS);
             let mut noise_ratios = Vec::with_capacity(ROUNDS);
+            let mut clients = make(0);
             for round in 0..ROUNDS {
+                if round % REBUILD == 0 {
+                    if round > 0 {
+                        clients = make(round / REBUILD);
+                    }
+                    // Connections opened and code paths warm before anything is counted.
+                    for c in &clients {
+                        let c = c.clone();
+                        run_for(concurrency, Duration::from_millis(50), move || {
+                            c.clone().get()
+                        })
+                        .await;
+                    }
+                }
                 let mut rps = [0f64; 3];
                 for i in ORDERS[round % ORDERS.len()] {
                     let c = clients[i].clone();
