@@ -1,7 +1,7 @@
 //! Token lifecycle benchmark (prints figures; asserts nothing about time).
 //!
-//! `cargo bench -p oauth-flow --bench token_lifecycle` runs all three sections (about a
-//! minute); name some after `--` to run only those: `warm`, `storm`, `throughput`.
+//! `cargo bench -p oauth-flow --bench token_lifecycle` runs all three sections (about
+//! 40 s); name some after `--` to run only those: `warm`, `storm`, `throughput`.
 //!
 //! 1. `GrantHandle::access_token()` on a warm cache vs reading and cloning an
 //!    `Arc<RwLock<String>>`: ns/op and the ratio (target ≤ 2×).
@@ -384,36 +384,28 @@ fn throughput() {
             let mut cpu_ns = [Some(0u64); 3];
             let mut api_ratios = Vec::with_capacity(ROUNDS);
             let mut noise_ratios = Vec::with_capacity(ROUNDS);
-            let mut clients = make(0);
-            for round in 0..ROUNDS {
-                if round % REBUILD == 0 {
-                    if round > 0 {
-                        clients = make(round / REBUILD);
-                    }
-                    // Connections opened and code paths warm before anything is counted.
-                    for c in &clients {
-                        let c = c.clone();
-                        run_for(concurrency, Duration::from_millis(50), move || {
-                            c.clone().get()
-                        })
-                        .await;
-                    }
+            for batch in 0..ROUNDS / REBUILD {
+                let clients = make(batch);
+                // Connections opened and code paths warm before anything is counted.
+                for c in &clients {
+                    c.run(concurrency, Duration::from_millis(50)).await;
                 }
-                let mut rps = [0f64; 3];
-                for i in ORDERS[round % ORDERS.len()] {
-                    let c = clients[i].clone();
-                    let cpu0 = thread_cpu_ns();
-                    let (n, t) = run_for(concurrency, SLICE, move || c.clone().get()).await;
-                    cpu_ns[i] = match (cpu_ns[i], cpu0, thread_cpu_ns()) {
-                        (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
-                        _ => None,
-                    };
-                    done[i] += n;
-                    secs[i] += t;
-                    rps[i] = n as f64 / t;
+                for round in batch * REBUILD..(batch + 1) * REBUILD {
+                    let mut rps = [0f64; 3];
+                    for i in ORDERS[round % ORDERS.len()] {
+                        let cpu0 = thread_cpu_ns();
+                        let (n, t) = clients[i].run(concurrency, SLICE).await;
+                        cpu_ns[i] = match (cpu_ns[i], cpu0, thread_cpu_ns()) {
+                            (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
+                            _ => None,
+                        };
+                        done[i] += n;
+                        secs[i] += t;
+                        rps[i] = n as f64 / t;
+                    }
+                    api_ratios.push(rps[1] / rps[0]);
+                    noise_ratios.push(rps[2] / rps[0]);
                 }
-                api_ratios.push(rps[1] / rps[0]);
-                noise_ratios.push(rps[2] / rps[0]);
             }
             let total = |i: usize| done[i] as f64 / secs[i];
             println!("   concurrency {concurrency:>2}");
@@ -455,6 +447,12 @@ enum Client {
 }
 
 impl Client {
+    /// Runs `concurrency` workers sending GETs for `d`; returns (completed requests, seconds).
+    async fn run(&self, concurrency: usize, d: Duration) -> (u64, f64) {
+        let c = self.clone();
+        run_for(concurrency, d, move || c.clone().get()).await
+    }
+
     async fn get(self) {
         let v: Value = match self {
             Client::Api(api) => api.get("me").await.unwrap(),

@@ -315,6 +315,8 @@ impl ApiClient {
                 None
             };
             let started = span.as_ref().map(|_| Instant::now());
+            // `execute`'s first attempt, with an awaited credential and the span's bookkeeping
+            // (kept apart so that the common case stays one flat body).
             let attempt = async {
                 let auth = match self.inner.credentials.cached_authorization() {
                     Some(auth) => auth,
