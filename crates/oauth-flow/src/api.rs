@@ -1,6 +1,7 @@
 //! The API client: typed endpoint values sent with credentials, one refresh-and-retry on 401,
 //! bounded retries of 429/503 honouring `Retry-After`.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -17,7 +18,7 @@ use url::Url;
 use crate::credentials::{Authorization, CredentialSource};
 use crate::error::{ConfigError, Error, Result, excerpt};
 use crate::request::{HttpRequest, HttpResponse, parse_secure_url};
-use crate::transport::Transport;
+use crate::transport::{ReqwestTransport, Transport};
 
 /// One API operation as a value: method, path, query, JSON body and the typed response.
 pub trait Endpoint {
@@ -92,6 +93,9 @@ pub struct ApiClient {
 struct ApiInner {
     base: Url,
     transport: Arc<dyn Transport>,
+    /// The transport again when it is the stock [`ReqwestTransport`], called directly on the
+    /// common path: no boxed future and no dynamic call per request.
+    stock: Option<ReqwestTransport>,
     credentials: Arc<dyn CredentialSource>,
     retry: RetryPolicy,
     headers: HeaderMap,
@@ -150,9 +154,13 @@ impl ApiClientBuilder {
                 .map_err(|_| ConfigError::InvalidHeader("default header"))?;
             headers.insert(name, v);
         }
+        let stock = (&*self.transport as &dyn Any)
+            .downcast_ref::<ReqwestTransport>()
+            .cloned();
         Ok(ApiClient {
             inner: Arc::new(ApiInner {
                 base,
+                stock,
                 transport: self.transport,
                 credentials: self.credentials,
                 retry: self.retry,
@@ -292,7 +300,10 @@ impl ApiClient {
             return self.execute_slow(endpoint).await;
         };
         let req = self.request(endpoint, Some(&auth))?;
-        let resp = self.inner.transport.send(req).await?;
+        let resp = match &self.inner.stock {
+            Some(stock) => stock.send_unboxed(req)?.await?,
+            None => self.inner.transport.send(req).await?,
+        };
         if needs_follow_up(resp.status) {
             return self.follow_up_boxed(endpoint, auth, resp, None).await;
         }
@@ -669,5 +680,32 @@ mod tests {
         assert_eq!(retry_after(&h, now), Some(Duration::from_secs(12)));
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    /// The stock transport is recognised (and called without a boxed future); any other is
+    /// called through the trait.
+    #[test]
+    fn the_stock_transport_is_recognised() {
+        struct Custom;
+        #[async_trait::async_trait]
+        impl Transport for Custom {
+            async fn send(&self, _: HttpRequest) -> Result<HttpResponse> {
+                Err(Error::Timeout)
+            }
+        }
+        let key: Arc<dyn CredentialSource> = Arc::new(
+            crate::credentials::ApiKey::bearer(&secrecy::SecretString::from("k".to_owned()))
+                .unwrap(),
+        );
+        let base = "https://api.example.com/v1";
+        let stock = ReqwestTransport::new().unwrap();
+        let client = ApiClient::builder(base, Arc::new(stock), key.clone())
+            .build()
+            .unwrap();
+        assert!(client.inner.stock.is_some());
+        let client = ApiClient::builder(base, Arc::new(Custom), key)
+            .build()
+            .unwrap();
+        assert!(client.inner.stock.is_none());
     }
 }

@@ -1,5 +1,6 @@
 //! The one place requests leave the process.
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::error::{Error, Result};
 use crate::request::{HttpRequest, HttpResponse, require_secure};
+use http::HeaderValue;
 
 /// Default cap on response bodies (SECURITY S10).
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -16,8 +18,12 @@ pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 ///
 /// Implementations must not follow redirects and must refuse insecure URLs; the provided
 /// [`ReqwestTransport`] does both. Swap in your own to add a proxy, metrics or a test double.
+///
+/// `Any` is a supertrait so that [`ApiClient`](crate::ApiClient) can recognise the stock
+/// [`ReqwestTransport`] and call it directly, without a boxed future per request; every
+/// `'static` type is `Any`, so implementations need nothing for it.
 #[async_trait]
-pub trait Transport: Send + Sync + 'static {
+pub trait Transport: Any + Send + Sync {
     /// Sends the request.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
 }
@@ -37,8 +43,11 @@ pub struct ReqwestTransportBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     max_body: usize,
-    user_agent: String,
+    user_agent: Option<String>,
 }
+
+/// The `User-Agent` sent unless the builder is given another.
+const DEFAULT_USER_AGENT: &str = concat!("oauth-flow/", env!("CARGO_PKG_VERSION"));
 
 impl ReqwestTransport {
     /// A transport with the defaults: 10 s to connect, 30 s per request, 1 MiB bodies.
@@ -52,7 +61,7 @@ impl ReqwestTransport {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_body: DEFAULT_MAX_BODY,
-            user_agent: concat!("oauth-flow/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: None,
         }
     }
 }
@@ -73,19 +82,26 @@ impl ReqwestTransportBuilder {
         self.max_body = n;
         self
     }
-    /// The `User-Agent` header.
+    /// The `User-Agent` header (default `oauth-flow/<version>`).
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = ua.into();
+        self.user_agent = Some(ua.into());
         self
     }
     /// Builds the transport.
     pub fn build(self) -> Result<ReqwestTransport> {
+        // The default as a static value: reqwest copies its default headers into every
+        // request, and a static value is copied without touching a reference count.
+        let user_agent = match self.user_agent {
+            None => HeaderValue::from_static(DEFAULT_USER_AGENT),
+            Some(ua) => HeaderValue::try_from(ua)
+                .map_err(|_| crate::error::ConfigError::InvalidHeader("user agent"))?,
+        };
         let client = reqwest::Client::builder()
             // SECURITY S9: never follow redirects; a 3xx comes back as a response.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
-            .user_agent(self.user_agent)
+            .user_agent(user_agent)
             .https_only(false) // checked per request: http is allowed on loopback only
             .build()
             .map_err(|e| Error::Transport {
@@ -95,6 +111,25 @@ impl ReqwestTransportBuilder {
             client,
             max_body: self.max_body,
         })
+    }
+}
+
+impl ReqwestTransport {
+    /// [`Transport::send`] without the boxed future, for callers that hold the concrete type
+    /// ([`ApiClient`](crate::ApiClient) does when given this transport).
+    pub(crate) fn send_unboxed(
+        &self,
+        request: HttpRequest,
+    ) -> Result<impl Future<Output = Result<HttpResponse>> + Send + use<>> {
+        // SECURITY S8: refuse before any connection is attempted.
+        require_secure(&request.url)?;
+        // The request value moves into reqwest's as is: no builder, no header merge.
+        let mut req = reqwest::Request::new(request.method, request.url);
+        *req.headers_mut() = request.headers;
+        if !request.body.is_empty() {
+            *req.body_mut() = Some(request.body.into());
+        }
+        Ok(read_response(self.client.execute(req), self.max_body))
     }
 }
 
@@ -111,17 +146,10 @@ impl Transport for ReqwestTransport {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        // SECURITY S8: refuse before any connection is attempted.
-        if let Err(e) = require_secure(&request.url) {
-            return Box::pin(std::future::ready(Err(e.into())));
+        match self.send_unboxed(request) {
+            Ok(pending) => Box::pin(pending),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
         }
-        // The request value moves into reqwest's as is: no builder, no header merge.
-        let mut req = reqwest::Request::new(request.method, request.url);
-        *req.headers_mut() = request.headers;
-        if !request.body.is_empty() {
-            *req.body_mut() = Some(request.body.into());
-        }
-        Box::pin(read_response(self.client.execute(req), self.max_body))
     }
 }
 

@@ -74,6 +74,53 @@ async fn s9_api_redirects_are_not_followed() {
     assert_eq!(target.requests().len(), 0);
 }
 
+/// The transport identifies itself, `oauth-flow/<version>` unless the builder is given another
+/// value, through the transport and through `ApiClient`'s direct call of it alike; a value that
+/// cannot be a header is a typed error at build time.
+#[tokio::test]
+async fn user_agent_default_custom_and_invalid() {
+    let server = TestServer::start(|_| Resp::json(200, &json!({"ok": true}))).await;
+    ReqwestTransport::new()
+        .unwrap()
+        .send(get(&server.url("/plain")))
+        .await
+        .unwrap();
+    let custom = ReqwestTransport::builder()
+        .user_agent("my-app/2.0")
+        .build()
+        .unwrap();
+    custom.send(get(&server.url("/custom"))).await.unwrap();
+    let key = ApiKey::header("x-api-key", &common::secret("CANARY-api-key")).unwrap();
+    let client = ApiClient::builder(server.url("/v1"), Arc::new(custom), Arc::new(key))
+        .build()
+        .unwrap();
+    client.get::<serde_json::Value>("me").await.unwrap();
+
+    let seen: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| (r.path.clone(), r.header("user-agent").map(str::to_owned)))
+        .collect();
+    let default = concat!("oauth-flow/", env!("CARGO_PKG_VERSION")).to_owned();
+    assert_eq!(
+        seen,
+        vec![
+            ("/plain".to_owned(), Some(default)),
+            ("/custom".to_owned(), Some("my-app/2.0".to_owned())),
+            ("/v1/me".to_owned(), Some("my-app/2.0".to_owned())),
+        ]
+    );
+
+    let err = ReqwestTransport::builder()
+        .user_agent("bad\nvalue")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ConfigError::InvalidHeader(_))),
+        "{err:?}"
+    );
+}
+
 fn capped(limit: usize) -> ReqwestTransport {
     ReqwestTransport::builder()
         .max_body_bytes(limit)
