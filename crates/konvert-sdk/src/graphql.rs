@@ -189,39 +189,40 @@ fn is_query(document: &str) -> bool {
 }
 
 /// The words of `document` outside any `{ … }` or `( … )`, comments and strings: the keywords
-/// and names of its definitions.
+/// and names of its definitions. Lazy, so a search stops at the first match.
 fn top_level_words(document: &str) -> impl Iterator<Item = &str> {
     let bytes = document.as_bytes();
-    let mut words = Vec::new();
     let (mut depth, mut i) = (0usize, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            match bytes[i] {
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'"' => {
                     i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
                 }
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                b'{' | b'(' => depth += 1,
+                b'}' | b')' => depth = depth.saturating_sub(1),
+                c if depth == 0 && (c.is_ascii_alphabetic() || c == b'_') => {
+                    let start = i;
+                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
+                    {
+                        i += 1;
+                    }
+                    return Some(&document[start..i]);
                 }
+                _ => {}
             }
-            b'{' | b'(' => depth += 1,
-            b'}' | b')' => depth = depth.saturating_sub(1),
-            c if depth == 0 && (c.is_ascii_alphabetic() || c == b'_') => {
-                let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-                words.push(&document[start..i]);
-                continue;
-            }
-            _ => {}
+            i += 1;
         }
-        i += 1;
-    }
-    words.into_iter()
+        None
+    })
 }
 
 #[derive(Deserialize)]

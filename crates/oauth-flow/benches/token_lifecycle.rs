@@ -381,8 +381,6 @@ fn throughput() {
                 }
                 built.map(Option::unwrap)
             };
-            let mut done = [0u64; 3];
-            let mut secs = [0f64; 3];
             let mut cpu_ns = [Some(0u64); 3];
             // Requests and seconds of each client, round by round.
             let mut per_round: Vec<[(u64, f64); 3]> = Vec::with_capacity(rounds);
@@ -400,22 +398,20 @@ fn throughput() {
                         (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
                         _ => None,
                     };
-                    done[i] += n;
-                    secs[i] += t;
                     this_round[i] = (n, t);
                 }
                 per_round.push(this_round);
             }
-            let total = |i: usize| done[i] as f64 / secs[i];
             println!("   concurrency {concurrency:>2}, {rounds} rounds");
             for i in 0..3 {
+                let (done, _) = sums(&per_round, &[i]);
                 let cpu = cpu_ns[i].map_or("n/a".to_owned(), |ns| {
-                    format!("{:.2}", ns as f64 / 1e3 / done[i] as f64)
+                    format!("{:.2}", ns as f64 / 1e3 / done as f64)
                 });
                 println!(
                     "     {:<32} {:10.0} req/s   client CPU {cpu:>6} us/req",
                     NAMES[i],
-                    total(i)
+                    rate(&per_round, &[i])
                 );
             }
             let se = standard_error(&per_round, 1);
@@ -435,7 +431,7 @@ fn throughput() {
             println!(
                 "     ratio ApiClient / both raw       {:10.3}   (against the two raw clients' \
                  requests together)",
-                total(1) / ((done[0] + done[2]) as f64 / (secs[0] + secs[2])),
+                rate(&per_round, &[1]) / rate(&per_round, &[0, 2]),
             );
         }
         println!(
@@ -479,15 +475,23 @@ impl Client {
     }
 }
 
+/// The requests and seconds of `clients` summed over `rounds`.
+fn sums(rounds: &[[(u64, f64); 3]], clients: &[usize]) -> (u64, f64) {
+    rounds
+        .iter()
+        .flat_map(|r| clients.iter().map(move |&k| r[k]))
+        .fold((0, 0.0), |(n, t), (dn, dt)| (n + dn, t + dt))
+}
+
+/// Requests per second of `clients` together over `rounds`.
+fn rate(rounds: &[[(u64, f64); 3]], clients: &[usize]) -> f64 {
+    let (n, t) = sums(rounds, clients);
+    n as f64 / t
+}
+
 /// Client `i`'s throughput over `rounds` divided by the first raw client's.
 fn ratio(rounds: &[[(u64, f64); 3]], i: usize) -> f64 {
-    let rate = |k: usize| {
-        let (n, t) = rounds
-            .iter()
-            .fold((0u64, 0f64), |(n, t), r| (n + r[k].0, t + r[k].1));
-        n as f64 / t
-    };
-    rate(i) / rate(0)
+    rate(rounds, &[i]) / rate(rounds, &[0])
 }
 
 /// The standard error of client `i`'s ratio, by batch means: the rounds cut into ten

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::request::{HttpRequest, HttpResponse, require_secure};
 use http::HeaderValue;
 
@@ -93,8 +93,9 @@ impl ReqwestTransportBuilder {
         // request, and a static value is copied without touching a reference count.
         let user_agent = match self.user_agent {
             None => HeaderValue::from_static(DEFAULT_USER_AGENT),
-            Some(ua) => HeaderValue::try_from(ua)
-                .map_err(|_| crate::error::ConfigError::InvalidHeader("user agent"))?,
+            Some(ua) => {
+                HeaderValue::try_from(ua).map_err(|_| ConfigError::InvalidHeader("user agent"))?
+            }
         };
         let client = reqwest::Client::builder()
             // SECURITY S9: never follow redirects; a 3xx comes back as a response.
