@@ -1,7 +1,7 @@
 //! Token lifecycle benchmark (prints figures; asserts nothing about time).
 //!
 //! `cargo bench -p oauth-flow --bench token_lifecycle` runs all three sections (about
-//! 90 s); name some after `--` to run only those: `warm`, `storm`, `throughput`.
+//! 85 s); name some after `--` to run only those: `warm`, `storm`, `throughput`.
 //!
 //! 1. `GrantHandle::access_token()` on a warm cache vs reading and cloning an
 //!    `Arc<RwLock<String>>`: ns/op and the ratio (target ≤ 2×).
@@ -10,10 +10,12 @@
 //! 3. Authenticated GETs through `ApiClient` vs raw reqwest with a fixed `Authorization` header
 //!    against the same minimal keep-alive HTTP/1.1 server, at concurrency 1 and 64: requests/s
 //!    and the ratio (target ≥ 0.97) with its standard error, and the client thread's CPU time
-//!    per request (Linux). The server has a thread of its own; the clients share a
-//!    single-threaded runtime and take turns in 50 ms slices, built anew and in a new order
-//!    each round (300 rounds at concurrency 1, 60 at 64); a second raw client, measured like
-//!    the first, prints this machine's noise next to the ratio.
+//!    per request (Linux). Each concurrency runs in five worker processes in turn (this binary
+//!    again, told its part by an environment variable), pooled. In each, the server has a
+//!    thread of its own; the clients share a single-threaded runtime and take turns in 50 ms
+//!    slices, built anew and in a new order each round (60 rounds per process at concurrency
+//!    1, 12 at 64); a second raw client, measured like the first, prints this machine's noise
+//!    next to the ratio.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -34,6 +36,10 @@ use tokio::net::TcpListener;
 const API_BODY: &[u8] = br#"{"id":42,"name":"ada","plan":"pro"}"#;
 
 fn main() {
+    if let Ok(spec) = std::env::var(WORKER) {
+        worker(&spec);
+        return;
+    }
     let started = Instant::now();
     println!(
         "token_lifecycle benchmark (release build, {} CPUs)",
@@ -290,18 +296,158 @@ async fn storm() {
 // ---------------------------------------------------------------------------------------------
 // 3. Throughput.
 
+/// Set in the environment of the worker processes the throughput section runs: `<concurrency>
+/// <rounds> <first round>`.
+const WORKER: &str = "TOKEN_LIFECYCLE_BENCH_WORKER";
+
+/// Rounds per worker process at each concurrency, and how many worker processes run them.
+const ROUNDS: [(usize, usize); 2] = [(1, 60), (64, 12)];
+const PROCESSES: usize = 5;
+const SLICE: Duration = Duration::from_millis(50);
+const WARM: Duration = Duration::from_millis(20);
+
+const NAMES: [&str; 3] = [
+    "raw reqwest + fixed header",
+    "ApiClient (GrantHandle)",
+    "raw reqwest again (noise floor)",
+];
+
+/// What one worker process measured: each round's (requests, seconds) per client, the client
+/// thread's CPU nanoseconds per client (when Linux tells), and the requests its server saw.
+struct Measured {
+    rounds: Vec<[(u64, f64); 3]>,
+    cpu_ns: [Option<u64>; 3],
+    served: u64,
+}
+
 fn throughput() {
+    // Each concurrency runs in several worker processes, one after another, pooled: where a
+    // process's stack, heap and libraries land (a new draw every process) moves a client's
+    // speed by a percent or two for the life of that process, as much for one raw client
+    // against the other as for anything measured here, so no single process may decide the
+    // result. (Where the code lands within its pages is fixed by the build: no bench undoes
+    // that draw.)
+    println!(
+        "3. authenticated GET throughput: client on a single-threaded runtime, server on its \
+         own thread; {PROCESSES} processes in turn, each with rounds of {} ms per client, new \
+         clients and a new order each round",
+        SLICE.as_millis()
+    );
+    let mut served = 0;
+    for (concurrency, rounds) in ROUNDS {
+        let mut per_round: Vec<[(u64, f64); 3]> = Vec::with_capacity(rounds * PROCESSES);
+        let mut cpu_ns = [Some(0u64); 3];
+        let mut by_process = Vec::with_capacity(PROCESSES);
+        for p in 0..PROCESSES {
+            let m = spawn_worker(concurrency, rounds, p * rounds);
+            by_process.push(ratio(&m.rounds, 1));
+            per_round.extend(m.rounds);
+            for (sum, ns) in cpu_ns.iter_mut().zip(m.cpu_ns) {
+                *sum = sum.zip(ns).map(|(a, b)| a + b);
+            }
+            served += m.served;
+        }
+        println!(
+            "   concurrency {concurrency:>2}, {} rounds",
+            per_round.len()
+        );
+        for i in 0..3 {
+            let (done, _) = sums(&per_round, &[i]);
+            let cpu = cpu_ns[i].map_or("n/a".to_owned(), |ns| {
+                format!("{:.2}", ns as f64 / 1e3 / done as f64)
+            });
+            println!(
+                "     {:<32} {:10.0} req/s   client CPU {cpu:>6} us/req",
+                NAMES[i],
+                rate(&per_round, &[i])
+            );
+        }
+        let (q1, median, q3) = round_quartiles(&per_round, 1);
+        println!(
+            "     ratio ApiClient / raw            {:10.3}   (+/- {:.3} standard error between \
+             processes; median of rounds {median:.3}, middle half {q1:.3}..{q3:.3}; target >= \
+             0.97)",
+            ratio(&per_round, 1),
+            standard_error(&by_process),
+        );
+        let listed: Vec<String> = by_process.iter().map(|r| format!("{r:.3}")).collect();
+        println!(
+            "       process by process             {}",
+            listed.join("  ")
+        );
+        let noise: Vec<f64> = per_round
+            .chunks_exact(rounds)
+            .map(|r| ratio(r, 2))
+            .collect();
+        let (q1, median, q3) = round_quartiles(&per_round, 2);
+        println!(
+            "     ratio raw again / raw            {:10.3}   (+/- {:.3} standard error between \
+             processes; median of rounds {median:.3}, middle half {q1:.3}..{q3:.3}: the noise)",
+            ratio(&per_round, 2),
+            standard_error(&noise),
+        );
+        println!(
+            "     ratio ApiClient / both raw       {:10.3}   (against the two raw clients' \
+             requests together)",
+            rate(&per_round, &[1]) / rate(&per_round, &[0, 2]),
+        );
+    }
+    println!("   requests served in total           {served:10}");
+}
+
+/// Runs one worker process (this binary again, with [`WORKER`] set) and reads what it measured.
+fn spawn_worker(concurrency: usize, rounds: usize, first_round: usize) -> Measured {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("throughput")
+        .env(WORKER, format!("{concurrency} {rounds} {first_round}"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "worker process failed: {}",
+        out.status
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut m = Measured {
+        rounds: Vec::with_capacity(rounds),
+        cpu_ns: [None; 3],
+        served: 0,
+    };
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("round") => {
+                let v: Vec<f64> = words.map(|w| w.parse().unwrap()).collect();
+                m.rounds
+                    .push([0, 1, 2].map(|i| (v[2 * i] as u64, v[2 * i + 1])));
+            }
+            Some("cpu") => {
+                let v: Vec<Option<u64>> = words.map(|w| w.parse().ok()).collect();
+                m.cpu_ns = [v[0], v[1], v[2]];
+            }
+            Some("served") => m.served = words.next().unwrap().parse().unwrap(),
+            _ => panic!("unexpected line from a worker: {line}"),
+        }
+    }
+    assert_eq!(m.rounds.len(), rounds, "a worker reported too few rounds");
+    m
+}
+
+/// The worker's side of [`spawn_worker`]: `spec` is the [`WORKER`] variable. Prints one line
+/// per round, then the CPU times and the requests served.
+fn worker(spec: &str) {
+    let v: Vec<usize> = spec
+        .split_whitespace()
+        .map(|w| w.parse().unwrap())
+        .collect();
+    let [concurrency, rounds, first_round] = [v[0], v[1], v[2]];
     // The server runs on a thread of its own, as a remote server would, so the client side has
     // the other core to itself: a single-threaded runtime, where nothing but the client's own
     // work decides its speed (in a multi-threaded runtime, where tokio happens to place each
     // connection's task moves throughput by more than the difference being measured). The
     // clients take turns in short slices, every order in turn, so that both see the same
     // machine; a second raw client, measured the same way, shows what the noise alone does.
-    // Concurrency 1 gets the most rounds: it is the case where the ratio sits closest to the
-    // target, and the per-round ratios on a shared host spread by several percent.
-    const ROUNDS: [(usize, usize); 2] = [(1, 300), (64, 60)];
-    const SLICE: Duration = Duration::from_millis(50);
-    const WARM: Duration = Duration::from_millis(20);
     let hits = Arc::new(AtomicU64::new(0));
     let (tx, rx) = std::sync::mpsc::channel();
     let server_hits = hits.clone();
@@ -335,17 +481,6 @@ fn throughput() {
                 .build()
                 .unwrap()
         };
-
-        println!(
-            "3. authenticated GET throughput: client on a single-threaded runtime, server on \
-             its own thread; rounds of {} ms per client, new clients and a new order each round",
-            SLICE.as_millis()
-        );
-        const NAMES: [&str; 3] = [
-            "raw reqwest + fixed header",
-            "ApiClient (GrantHandle)",
-            "raw reqwest again (noise floor)",
-        ];
         // Every order of the three, in turn: no client always runs first or after another.
         const ORDERS: [[usize; 3]; 6] = [
             [0, 1, 2],
@@ -355,90 +490,53 @@ fn throughput() {
             [1, 0, 2],
             [0, 2, 1],
         ];
-        for (concurrency, rounds) in ROUNDS {
-            // Fresh clients (new connections, new allocations) every round: which addresses a
-            // client's buffers land on moves its speed by a few percent for as long as it
-            // lives, as much for one raw client against another as for anything measured here,
-            // so no one set of clients may decide the result. Built in a rotating order too:
-            // the first client built is not always the same one.
-            let make = |round: usize| {
-                let build = |i: usize| match i {
-                    1 => Client::Api(
-                        ApiClient::builder(
-                            base.clone(),
-                            Arc::new(ReqwestTransport::new().unwrap()),
-                            grant.clone(),
-                        )
-                        .build()
-                        .unwrap(),
-                    ),
-                    _ => Client::Raw(raw_client(), url.clone(), auth.clone()),
-                };
-                let mut built: [Option<Client>; 3] = [None, None, None];
-                for k in 0..3 {
-                    let i = (round + k) % 3;
-                    built[i] = Some(build(i));
-                }
-                built.map(Option::unwrap)
+        // Fresh clients (new connections, new allocations) every round: which addresses a
+        // client's buffers land on moves its speed by a few percent for as long as it lives,
+        // so no one set of clients may decide the result. Built in a rotating order too: the
+        // first client built is not always the same one.
+        let make = |round: usize| {
+            let build = |i: usize| match i {
+                1 => Client::Api(
+                    ApiClient::builder(
+                        base.clone(),
+                        Arc::new(ReqwestTransport::new().unwrap()),
+                        grant.clone(),
+                    )
+                    .build()
+                    .unwrap(),
+                ),
+                _ => Client::Raw(raw_client(), url.clone(), auth.clone()),
             };
-            let mut cpu_ns = [Some(0u64); 3];
-            // Requests and seconds of each client, round by round.
-            let mut per_round: Vec<[(u64, f64); 3]> = Vec::with_capacity(rounds);
-            for round in 0..rounds {
-                let clients = make(round);
-                // Connections opened and code paths warm before anything is counted.
-                for c in &clients {
-                    c.run(concurrency, WARM).await;
-                }
-                let mut this_round = [(0u64, 0f64); 3];
-                for i in ORDERS[round % ORDERS.len()] {
-                    let cpu0 = thread_cpu_ns();
-                    let (n, t) = clients[i].run(concurrency, SLICE).await;
-                    cpu_ns[i] = match (cpu_ns[i], cpu0, thread_cpu_ns()) {
-                        (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
-                        _ => None,
-                    };
-                    this_round[i] = (n, t);
-                }
-                per_round.push(this_round);
+            let mut built: [Option<Client>; 3] = [None, None, None];
+            for k in 0..3 {
+                let i = (round + k) % 3;
+                built[i] = Some(build(i));
             }
-            println!("   concurrency {concurrency:>2}, {rounds} rounds");
-            for i in 0..3 {
-                let (done, _) = sums(&per_round, &[i]);
-                let cpu = cpu_ns[i].map_or("n/a".to_owned(), |ns| {
-                    format!("{:.2}", ns as f64 / 1e3 / done as f64)
-                });
-                println!(
-                    "     {:<32} {:10.0} req/s   client CPU {cpu:>6} us/req",
-                    NAMES[i],
-                    rate(&per_round, &[i])
-                );
+            built.map(Option::unwrap)
+        };
+        let mut cpu_ns = [Some(0u64); 3];
+        for round in first_round..first_round + rounds {
+            let clients = make(round);
+            // Connections opened and code paths warm before anything is counted.
+            for c in &clients {
+                c.run(concurrency, WARM).await;
             }
-            let se = standard_error(&per_round, 1);
-            let (q1, median, q3) = round_quartiles(&per_round, 1);
-            println!(
-                "     ratio ApiClient / raw            {:10.3}   (+/- {se:.3} standard error; \
-                 median of rounds {median:.3}, middle half {q1:.3}..{q3:.3}; target >= 0.97)",
-                ratio(&per_round, 1),
-            );
-            let se = standard_error(&per_round, 2);
-            let (q1, median, q3) = round_quartiles(&per_round, 2);
-            println!(
-                "     ratio raw again / raw            {:10.3}   (+/- {se:.3} standard error; \
-                 median of rounds {median:.3}, middle half {q1:.3}..{q3:.3}: the noise)",
-                ratio(&per_round, 2),
-            );
-            println!(
-                "     ratio ApiClient / both raw       {:10.3}   (against the two raw clients' \
-                 requests together)",
-                rate(&per_round, &[1]) / rate(&per_round, &[0, 2]),
-            );
+            let mut this_round = [(0u64, 0f64); 3];
+            for i in ORDERS[round % ORDERS.len()] {
+                let cpu0 = thread_cpu_ns();
+                this_round[i] = clients[i].run(concurrency, SLICE).await;
+                cpu_ns[i] = match (cpu_ns[i], cpu0, thread_cpu_ns()) {
+                    (Some(sum), Some(a), Some(b)) => Some(sum + b.saturating_sub(a)),
+                    _ => None,
+                };
+            }
+            let [(n0, t0), (n1, t1), (n2, t2)] = this_round;
+            println!("round {n0} {t0} {n1} {t1} {n2} {t2}");
         }
-        println!(
-            "   requests served in total           {:10}",
-            hits.load(Ordering::Relaxed)
-        );
+        let cpu = cpu_ns.map(|ns| ns.map_or("-".to_owned(), |ns| ns.to_string()));
+        println!("cpu {} {} {}", cpu[0], cpu[1], cpu[2]);
     });
+    println!("served {}", hits.load(Ordering::Relaxed));
 }
 
 /// The two clients under comparison.
@@ -494,17 +592,11 @@ fn ratio(rounds: &[[(u64, f64); 3]], i: usize) -> f64 {
     rate(rounds, &[i]) / rate(rounds, &[0])
 }
 
-/// The standard error of client `i`'s ratio, by batch means: the rounds cut into ten
-/// consecutive batches, the ratio taken over each, and the spread of those ten. About two
-/// runs in three land within one standard error of the machine's long-run ratio. (The spread
-/// of single rounds would overstate it: one stalled round on a shared host is an outlier.)
-fn standard_error(rounds: &[[(u64, f64); 3]], i: usize) -> f64 {
-    const BATCHES: usize = 10;
-    let size = rounds.len() / BATCHES;
-    let batches: Vec<f64> = rounds.chunks_exact(size).map(|b| ratio(b, i)).collect();
-    let n = batches.len() as f64;
-    let mean = batches.iter().sum::<f64>() / n;
-    let var = batches.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+/// The standard error of the mean of `samples` (one ratio per worker process).
+fn standard_error(samples: &[f64]) -> f64 {
+    let n = samples.len() as f64;
+    let mean = samples.iter().sum::<f64>() / n;
+    let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (var / n).sqrt()
 }
 
