@@ -337,10 +337,8 @@ fn throughput() {
     for (concurrency, rounds) in ROUNDS {
         let mut per_round: Vec<[(u64, f64); 3]> = Vec::with_capacity(rounds * PROCESSES);
         let mut cpu_ns = [Some(0u64); 3];
-        let mut by_process = Vec::with_capacity(PROCESSES);
         for p in 0..PROCESSES {
             let m = spawn_worker(concurrency, rounds, p * rounds);
-            by_process.push(ratio(&m.rounds, 1));
             per_round.extend(m.rounds);
             for (sum, ns) in cpu_ns.iter_mut().zip(m.cpu_ns) {
                 *sum = sum.zip(ns).map(|(a, b)| a + b);
@@ -362,29 +360,19 @@ fn throughput() {
                 rate(&per_round, &[i])
             );
         }
-        let (q1, median, q3) = round_quartiles(&per_round, 1);
-        println!(
-            "     ratio ApiClient / raw            {:10.3}   (+/- {:.3} standard error between \
-             processes; median of rounds {median:.3}, middle half {q1:.3}..{q3:.3}; target >= \
-             0.97)",
-            ratio(&per_round, 1),
-            standard_error(&by_process),
+        print_ratio(
+            &per_round,
+            rounds,
+            1,
+            "ratio ApiClient / raw",
+            "; target >= 0.97",
         );
-        let listed: Vec<String> = by_process.iter().map(|r| format!("{r:.3}")).collect();
-        println!(
-            "       process by process             {}",
-            listed.join("  ")
-        );
-        let noise: Vec<f64> = per_round
-            .chunks_exact(rounds)
-            .map(|r| ratio(r, 2))
-            .collect();
-        let (q1, median, q3) = round_quartiles(&per_round, 2);
-        println!(
-            "     ratio raw again / raw            {:10.3}   (+/- {:.3} standard error between \
-             processes; median of rounds {median:.3}, middle half {q1:.3}..{q3:.3}: the noise)",
-            ratio(&per_round, 2),
-            standard_error(&noise),
+        print_ratio(
+            &per_round,
+            rounds,
+            2,
+            "ratio raw again / raw",
+            ": the noise",
         );
         println!(
             "     ratio ApiClient / both raw       {:10.3}   (against the two raw clients' \
@@ -393,6 +381,31 @@ fn throughput() {
         );
     }
     println!("   requests served in total           {served:10}");
+}
+
+/// Prints client `i`'s ratio to the first raw client over `per_round` (the rounds of each
+/// worker process in turn, `rounds` apiece): pooled, with its standard error between processes
+/// and the quartiles of single rounds, then `note`. `ApiClient`'s line is followed by each
+/// process's own ratio.
+fn print_ratio(per_round: &[[(u64, f64); 3]], rounds: usize, i: usize, label: &str, note: &str) {
+    let by_process: Vec<f64> = per_round
+        .chunks_exact(rounds)
+        .map(|r| ratio(r, i))
+        .collect();
+    let (q1, median, q3) = round_quartiles(per_round, i);
+    println!(
+        "     {label:<32} {:10.3}   (+/- {:.3} standard error between processes; median of \
+         rounds {median:.3}, middle half {q1:.3}..{q3:.3}{note})",
+        ratio(per_round, i),
+        standard_error(&by_process),
+    );
+    if i == 1 {
+        let listed: Vec<String> = by_process.iter().map(|r| format!("{r:.3}")).collect();
+        println!(
+            "       process by process             {}",
+            listed.join("  ")
+        );
+    }
 }
 
 /// Runs one worker process (this binary again, with [`WORKER`] set) and reads what it measured.
