@@ -560,19 +560,38 @@ enum Client {
 }
 
 impl Client {
-    /// Runs `concurrency` workers sending GETs for `d`; returns (completed requests, seconds).
+    /// Runs `concurrency` spawned workers sending GETs for `d`, each with its own clone of
+    /// the client (none per request); returns (completed requests, seconds).
     async fn run(&self, concurrency: usize, d: Duration) -> (u64, f64) {
-        let c = self.clone();
-        run_for(concurrency, d, move || c.clone().get()).await
+        let start = Instant::now();
+        let deadline = start + d;
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let c = self.clone();
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        c.get().await;
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for w in workers {
+            total += w.await.unwrap();
+        }
+        (total, start.elapsed().as_secs_f64())
     }
 
-    async fn get(self) {
+    async fn get(&self) {
         let v: Value = match self {
             Client::Api(api) => api.get("me").await.unwrap(),
             Client::Raw(raw, url, auth) => {
                 let resp = raw
-                    .get(&*url)
-                    .header(reqwest::header::AUTHORIZATION, &*auth)
+                    .get(&**url)
+                    .header(reqwest::header::AUTHORIZATION, &**auth)
                     .header(reqwest::header::ACCEPT, "application/json")
                     .send()
                     .await
@@ -634,33 +653,4 @@ fn thread_cpu_ns() -> Option<u64> {
         .next()?
         .parse()
         .ok()
-}
-
-/// Runs `concurrency` spawned workers looping `f` for `d`; returns (completed requests,
-/// seconds).
-async fn run_for<F, Fut>(concurrency: usize, d: Duration, f: F) -> (u64, f64)
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let start = Instant::now();
-    let deadline = start + d;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let f = f.clone();
-            tokio::spawn(async move {
-                let mut n = 0u64;
-                while Instant::now() < deadline {
-                    f().await;
-                    n += 1;
-                }
-                n
-            })
-        })
-        .collect();
-    let mut total = 0;
-    for w in workers {
-        total += w.await.unwrap();
-    }
-    (total, start.elapsed().as_secs_f64())
 }

@@ -291,13 +291,14 @@ impl ApiClient {
         // hand. Each async layer between the caller and the transport costs on every call
         // (two layers measured 0.8% of a loopback GET at concurrency 1), so the rest lives out
         // of line.
-        let auth = if span_wanted() {
+        let span_wanted = span_wanted();
+        let auth = if span_wanted {
             None
         } else {
             self.inner.credentials.cached_authorization()
         };
         let Some(auth) = auth else {
-            return self.execute_slow(endpoint).await;
+            return self.execute_slow(endpoint, span_wanted).await;
         };
         let req = self.request(endpoint, Some(&auth))?;
         let resp = match &self.inner.stock {
@@ -312,15 +313,17 @@ impl ApiClient {
 
     /// [`execute`](Self::execute) when a subscriber wants the `oauth_flow.api_call` span or
     /// the credential must be awaited (a refresh is due): boxed and out of line.
+    /// `span_wanted` is [`span_wanted()`] as `execute` found it.
     #[cold]
     #[inline(never)]
     fn execute_slow<'a, E: Endpoint + ?Sized>(
         &'a self,
         endpoint: &'a E,
+        span_wanted: bool,
     ) -> Pin<Box<impl Future<Output = Result<HttpResponse>> + 'a>> {
         Box::pin(async move {
             let url = self.url(&endpoint.path())?;
-            let span = if span_wanted() {
+            let span = if span_wanted {
                 api_span(&endpoint.method(), &url)
             } else {
                 None
