@@ -99,6 +99,15 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// Another holder kept the grant's refresh lease longer than the configured wait.
+    #[error("timed out after {waited:?} waiting for the refresh lease of {key}")]
+    LeaseTimeout {
+        /// The grant whose lease was busy.
+        key: GrantKey,
+        /// How long this caller waited.
+        waited: Duration,
+    },
+
     /// The API answered 401 even after one refresh and one retry.
     #[error("unauthorized{}", excerpt_suffix(.excerpt))]
     Unauthorized {

@@ -73,7 +73,7 @@ pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilde
 pub use pkce::PkceVerifier;
 pub use profile::{BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding};
 pub use request::{HttpRequest, HttpResponse};
-pub use store::{FileStore, GrantKey, MemoryStore, TokenStore};
+pub use store::{FileStore, GrantKey, Lease, MemoryStore, TokenStore};
 pub use token::Token;
 pub use transport::{ReqwestTransport, ReqwestTransportBuilder, Transport};
 
