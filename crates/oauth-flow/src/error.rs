@@ -227,6 +227,9 @@ pub enum CallbackError {
     /// The callback's `iss` differs from the provider's issuer (RFC 9207).
     #[error("the callback's `iss` does not match the provider's issuer")]
     IssuerMismatch,
+    /// The profile requires `iss` (RFC 9207) and the callback carries none.
+    #[error("the callback has no `iss` parameter, which this provider's profile requires")]
+    MissingIssuer,
     /// The callback is not a URL or query string that can be parsed.
     #[error("the callback is not a valid URL or query string")]
     Malformed,
