@@ -210,17 +210,19 @@ pub(crate) fn redacted_url(url: &Url) -> String {
     u.to_string()
 }
 
-/// Whether `url`'s host is a loopback address or `localhost`.
+/// Whether `url`'s host is a loopback IP literal (`127.0.0.0/8` or `[::1]`).
+///
+/// The name `localhost` is not: what it resolves to is up to the resolver, the hosts file
+/// and the network (SECURITY S8; RFC 8252 §8.3).
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
+        Some(url::Host::Domain(_)) | None => false,
     }
 }
 
-/// Refuses a URL that is neither `https` nor `http` on a loopback host (SECURITY S8).
+/// Refuses a URL that is neither `https` nor `http` on a loopback IP literal (SECURITY S8).
 pub fn require_secure(url: &Url) -> Result<(), ConfigError> {
     match url.scheme() {
         "https" => Ok(()),
@@ -247,7 +249,6 @@ mod tests {
         assert!(parse_secure_url("u", "https://api.example.com/x").is_ok());
         assert!(parse_secure_url("u", "http://127.0.0.1:8080/x").is_ok());
         assert!(parse_secure_url("u", "http://[::1]:8080/x").is_ok());
-        assert!(parse_secure_url("u", "http://localhost/x").is_ok());
         assert_eq!(
             parse_secure_url("u", "http://api.example.com/x?secret=1"),
             Err(ConfigError::InsecureUrl {
@@ -256,6 +257,37 @@ mod tests {
         );
         assert!(parse_secure_url("u", "ftp://127.0.0.1/").is_err());
         assert!(parse_secure_url("u", "not a url").is_err());
+    }
+
+    /// S8: plain http only for loopback IP literals; the name `localhost`, which the resolver
+    /// may point anywhere, and names that merely start like a loopback address are refused.
+    #[test]
+    fn s8_http_only_for_loopback_ip_literals_not_localhost() {
+        for ok in [
+            "http://127.0.0.1:8080/cb",
+            "http://127.0.0.5/x",
+            "http://127.255.255.254/x",
+            "http://[::1]:1/x",
+        ] {
+            assert!(parse_secure_url("u", ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://localhost:8080/cb",
+            "http://LOCALHOST/x",
+            "http://localhost./x",
+            "http://127.0.0.1.evil.com/x",
+            "http://127.0.0.1.nip.io/x",
+            "http://[::ffff:7f00:1]/x",
+            "http://0.0.0.0/x",
+        ] {
+            assert!(
+                matches!(
+                    parse_secure_url("u", refused),
+                    Err(ConfigError::InsecureUrl { .. })
+                ),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

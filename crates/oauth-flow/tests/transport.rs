@@ -169,7 +169,8 @@ async fn s10_body_over_the_cap() {
 
 /// S8: a non-loopback `http://` URL is refused before any connection. `0.0.0.0` reaches this
 /// machine's loopback listener when connected to, so the server's connection counter proves
-/// nothing was attempted; `.invalid` names never resolve.
+/// nothing was attempted; `.invalid` names never resolve. `localhost` is refused too: only
+/// loopback IP literals may use http, as the name depends on the resolver (RFC 8252 §8.3).
 #[tokio::test]
 async fn s8_insecure_urls_are_refused_before_connecting() {
     let server = TestServer::start(|_| Resp::text(200, "should not be reached")).await;
@@ -177,6 +178,8 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
     let port = server.addr.port();
     for url in [
         format!("http://0.0.0.0:{port}/token"),
+        format!("http://localhost:{port}/token"),
+        format!("http://127.0.0.1.oauth-flow-test.invalid:{port}/token"),
         format!("http://oauth-flow-test.invalid:{port}/token?secret=CANARY"),
         "http://api.example.com/token".to_owned(),
         format!("ftp://127.0.0.1:{port}/token"),
@@ -196,11 +199,48 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
     // Loopback literals are allowed over http.
     assert!(t.send(get(&server.url("/ok"))).await.is_ok());
     assert_eq!(server.connections(), 1);
+    let v6 = t.send(get(&format!("http://[::1]:{port}/ok"))).await;
+    assert!(
+        !matches!(v6, Err(Error::Config(_))),
+        "[::1] passes the check: {v6:?}"
+    );
 
     // Profiles and API clients refuse such URLs at build time.
     let err = oauth_flow::ProviderProfile::builder("p", "http://api.example.com/token")
         .build()
         .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Config(ConfigError::InsecureUrl { .. })
+    ));
+    // Redirect URIs: an IP literal, never the name (RFC 8252 §7.3, §8.3).
+    let profile = oauth_flow::ProviderProfile::builder("p", server.url("/token"))
+        .authorize_url(server.url("/authorize"))
+        .client_auth(oauth_flow::ClientAuth::None)
+        .build()
+        .unwrap();
+    for (uri, ok) in [
+        ("http://localhost:8080/cb", false),
+        ("http://127.0.0.5:8080/cb", true),
+        ("http://[::1]:1/cb", true),
+        ("http://127.0.0.1.evil.example/cb", false),
+    ] {
+        let built = oauth_flow::OAuthClient::builder(profile.clone(), "id")
+            .redirect_uri(uri)
+            .build();
+        match (built, ok) {
+            (Ok(_), true) | (Err(Error::Config(ConfigError::InsecureUrl { .. })), false) => {}
+            (other, _) => panic!("{uri}: {other:?}"),
+        }
+    }
+    let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
+    let err = ApiClient::builder(
+        format!("http://localhost:{port}/"),
+        common::transport(),
+        Arc::new(key),
+    )
+    .build()
+    .unwrap_err();
     assert!(matches!(
         err,
         Error::Config(ConfigError::InsecureUrl { .. })
