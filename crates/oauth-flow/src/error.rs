@@ -159,7 +159,7 @@ pub enum ConfigError {
         name: &'static str,
     },
     /// A URL uses plain HTTP on a host that is not loopback (SECURITY S8).
-    #[error("`{url}` must use https (plain http is allowed only for loopback hosts)")]
+    #[error("`{url}` must use https (plain http is allowed only for loopback IP literals)")]
     InsecureUrl {
         /// Scheme, host and path of the refused URL (no query).
         url: String,

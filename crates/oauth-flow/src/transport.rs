@@ -34,7 +34,7 @@ pub trait Transport: Any + Send + Sync {
 }
 
 /// The reqwest-based transport: rustls, redirects never followed, connect and total timeouts,
-/// capped bodies read in chunks, HTTPS required except for loopback hosts.
+/// capped bodies read in chunks, HTTPS required except for loopback IP literals.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
