@@ -290,7 +290,9 @@ fn not_installed(e: &oauth_flow::Error) -> Option<Option<String>> {
         oauth_flow::Error::OAuth(o) if o.status == Some(400) => {
             let description = o.description.as_deref();
             if says_invalid_client(o.code.as_str()) {
-                Some(Some(description.map_or_else(|| bound(o.code.as_str()), bound)))
+                Some(Some(
+                    description.map_or_else(|| bound(o.code.as_str()), bound),
+                ))
             } else if let Some(d) = description.filter(|d| says_invalid_client(d)) {
                 Some(Some(bound(d)))
             } else if o.code == ErrorCode::InvalidClient && description.is_none() {
@@ -444,7 +446,10 @@ mod tests {
             }
         }
         assert!(matches!(
-            from_token_endpoint(400, r#"{"error":"invalid_client","error_description":"bad secret"}"#),
+            from_token_endpoint(
+                400,
+                r#"{"error":"invalid_client","error_description":"bad secret"}"#
+            ),
             Error::ClientRejected { status: 400, .. }
         ));
         for body in [
@@ -475,7 +480,10 @@ mod tests {
         let errors = [
             Error::invalid("app name", "must not be empty"),
             Error::from(core(400, "Invalid Client")),
-            Error::from(core(400, "Invalid Client: app myoauthapp_1 is not installed")),
+            Error::from(core(
+                400,
+                "Invalid Client: app myoauthapp_1 is not installed",
+            )),
             Error::from(core(401, "client authentication failed")),
             Error::from(core(400, "bad secret")),
             Error::from(oauth_flow::Error::HttpStatus {
@@ -521,7 +529,10 @@ mod tests {
             assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
         }
         // The provider's text is still in the chain, once.
-        let e = Error::from(core(400, "Invalid Client: app myoauthapp_1 is not installed"));
+        let e = Error::from(core(
+            400,
+            "Invalid Client: app myoauthapp_1 is not installed",
+        ));
         let report = oauth_flow::error::source_chain(&e).join(": ");
         assert_eq!(report.matches("myoauthapp_1").count(), 1, "{report}");
     }

@@ -269,7 +269,10 @@ mod tests {
             .require_issuer(true)
             .build()
             .unwrap_err();
-        assert!(matches!(err, Error::Config(ConfigError::Other(_))), "{err:?}");
+        assert!(
+            matches!(err, Error::Config(ConfigError::Other(_))),
+            "{err:?}"
+        );
         let p = ProviderProfile::builder("p", "https://a.example/token")
             .issuer("https://a.example")
             .require_issuer(true)

@@ -228,13 +228,19 @@ async fn s10_token_responses_capped_at_64_kib_apart_from_api_bodies() {
         .unwrap();
     let body: serde_json::Value = api.get("items").await.unwrap();
     assert_eq!(body["items"].as_str().map(str::len), Some(100 * 1024));
-    let raw = common::transport().send(get(&server.url("/raw"))).await.unwrap();
+    let raw = common::transport()
+        .send(get(&server.url("/raw")))
+        .await
+        .unwrap();
     assert!(raw.body.len() > 100 * 1024);
     // A request's cap never raises the transport's own.
     let small = capped(1024)
         .send(get(&server.url("/raw")).max_response_bytes(1 << 20))
         .await;
-    assert!(matches!(small, Err(Error::BodyTooLarge { limit: 1024 })), "{small:?}");
+    assert!(
+        matches!(small, Err(Error::BodyTooLarge { limit: 1024 })),
+        "{small:?}"
+    );
 }
 
 /// S8: a non-loopback `http://` URL is refused before any connection. `0.0.0.0` reaches this
