@@ -46,7 +46,7 @@ impl HttpRequest {
     /// Caps the response body of this request at `limit` bytes, below the transport's own cap
     /// when that is higher: token requests accept 64 KiB where API calls accept 1 MiB
     /// (SECURITY S10). Transports report a body over it as
-    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge).
+    /// [`Error::BodyTooLarge`].
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = Some(limit);
         self

@@ -309,30 +309,20 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
             (other, _) => panic!("{uri}: {other:?}"),
         }
     }
-    let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
-    let err = ApiClient::builder(
-        format!("http://localhost:{port}/"),
-        common::transport(),
-        Arc::new(key),
-    )
-    .build()
-    .unwrap_err();
-    assert!(matches!(
-        err,
-        Error::Config(ConfigError::InsecureUrl { .. })
-    ));
-    let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
-    let err = ApiClient::builder(
-        format!("http://0.0.0.0:{port}/"),
-        common::transport(),
-        Arc::new(key),
-    )
-    .build()
-    .unwrap_err();
-    assert!(matches!(
-        err,
-        Error::Config(ConfigError::InsecureUrl { .. })
-    ));
+    for host in ["localhost", "0.0.0.0"] {
+        let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
+        let err = ApiClient::builder(
+            format!("http://{host}:{port}/"),
+            common::transport(),
+            Arc::new(key),
+        )
+        .build()
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ConfigError::InsecureUrl { .. })),
+            "{host}: {err:?}"
+        );
+    }
 }
 
 /// S10: a server slower than the timeout gives `Error::Timeout`.
