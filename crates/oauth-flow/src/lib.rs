@@ -71,7 +71,9 @@ pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result
 pub use jwt::JwtSigner;
 pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
 pub use pkce::PkceVerifier;
-pub use profile::{BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding};
+pub use profile::{
+    BasicEncoding, BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding,
+};
 pub use request::{HttpRequest, HttpResponse};
 pub use store::{FileStore, GrantKey, Lease, MemoryStore, TokenStore};
 pub use token::Token;
