@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
-    AccessToken, ApiClient, ClientAuth, Clock, CredentialSource, HttpRequest, JwtSigner,
-    ManagerSettings, OAuthClient, ProviderProfile, ReqwestTransport, RetryPolicy, SystemClock,
-    TokenManager, Transport,
+    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, CredentialSource, HttpRequest,
+    JwtSigner, ManagerSettings, OAuthClient, ProviderProfile, ReqwestTransport, RetryPolicy,
+    SystemClock, TokenManager, Transport,
 };
 
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
@@ -105,6 +105,9 @@ impl KonvertClientBuilder {
             AuthMode::ClientCredentials => {
                 let profile = ProviderProfile::builder(PROVIDER, self.environment.token_url())
                     .client_auth(ClientAuth::SecretBasic)
+                    // Document 003: "a base64-encoded string client_id:client_secret", the
+                    // parts as they are, not form-urlencoded first as RFC 6749 §2.3.1 has it.
+                    .basic_encoding(BasicEncoding::Raw)
                     .encoding(oauth_flow::BodyEncoding::Form)
                     .build()?;
                 let oauth = OAuthClient::builder(profile, api_key)
