@@ -19,8 +19,8 @@ use common::{
     CLIENT_ID, CLIENT_SECRET, CODE, REDIRECT_URI, client_for, query_param, refresh_token, secret,
 };
 use oauth_flow::{
-    BasicEncoding, BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce, ProviderProfile,
-    SpaceEncoding,
+    BasicEncoding, BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce,
+    ProviderProfile, SpaceEncoding,
 };
 use serde_json::{Value, json};
 
