@@ -125,6 +125,11 @@ pub enum Error {
         field: &'static str,
     },
 
+    /// A page walk reached a bound of its [`PageLimits`](oauth_flow::PageLimits) while the
+    /// server still offered more; nothing is returned as if it were everything.
+    #[error(transparent)]
+    PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
+
     /// Any other failure of the OAuth core: configuration, callback checks, token endpoint
     /// errors (e.g. `invalid_grant` → re-authorization required), transport, timeouts, rate
     /// limits, the token store.
@@ -146,7 +151,8 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::AccessDenied { .. }
             | Error::Decode { .. }
-            | Error::MissingField { .. } => None,
+            | Error::MissingField { .. }
+            | Error::PageLimitExceeded(_) => None,
         }
     }
 

@@ -54,6 +54,7 @@ pub mod grant;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 pub mod manager;
+pub mod paging;
 pub mod pkce;
 pub mod profile;
 pub mod request;
@@ -70,6 +71,7 @@ pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result
 #[cfg(feature = "jwt")]
 pub use jwt::JwtSigner;
 pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
+pub use paging::{PageBound, PageLimitExceeded, PageLimits};
 pub use pkce::PkceVerifier;
 pub use profile::{
     BasicEncoding, BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding,
