@@ -98,5 +98,8 @@ pub use graphql::{GraphQlError, Location, Partial, PartialData, PathSegment};
 pub use graphql_client::GraphQLQuery;
 /// The OAuth core, for its transport, clock and error types.
 pub use oauth_flow;
+/// Re-exported so the stream of [`KonvertClient::contacts`] can be driven without a direct
+/// dependency (`StreamExt`, `TryStreamExt`).
+pub use futures_util;
 /// Re-exported so users need no direct dependency for these.
 pub use oauth_flow::{AccessToken, ExposeSecret, HttpRequest, SecretString};
