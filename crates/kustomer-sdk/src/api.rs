@@ -20,8 +20,8 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 
-use oauth_flow::http::Method;
 use futures_util::Stream;
+use oauth_flow::http::Method;
 use oauth_flow::{ApiClient, Authorization, Endpoint, HttpRequest, PageLimits};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -83,12 +83,12 @@ pub use models::{
 };
 pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
 
+/// Re-exported so the stream of [`KustomerClient::items`] can be driven without a direct
+/// dependency (`StreamExt`, `TryStreamExt`).
+pub use futures_util;
 /// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
 pub use oauth_flow::{
     AuthorizedCode, ExposeSecret, PendingAuthorization, SecretString, Token, TokenStore,
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};
-/// Re-exported so the stream of [`KustomerClient::items`] can be driven without a direct
-/// dependency (`StreamExt`, `TryStreamExt`).
-pub use futures_util;
