@@ -26,6 +26,13 @@ fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
 
+/// The error of building a client-credentials client for `env` with API key `key`.
+fn build_error(env: Environment, key: &str) -> konvert_sdk::Error {
+    KonvertClient::builder(env, Auth::client_credentials(key, secret(DOC_SECRET)))
+        .build()
+        .unwrap_err()
+}
+
 fn jwt_client(env: Environment) -> KonvertClient {
     let clock = Arc::new(ManualClock::new(
         UNIX_EPOCH + Duration::from_secs(1_746_818_722),
@@ -104,12 +111,7 @@ fn s14_basic_credentials_are_the_raw_key_and_secret() {
 /// client is built, before anything is sent.
 #[test]
 fn s14_an_api_key_with_a_colon_is_refused() {
-    let err = KonvertClient::builder(
-        Environment::Production,
-        Auth::client_credentials("key:part", secret(DOC_SECRET)),
-    )
-    .build()
-    .unwrap_err();
+    let err = build_error(Environment::Production, "key:part");
     assert!(
         matches!(
             err,
@@ -216,12 +218,7 @@ async fn operation_without_variables_sends_an_empty_object() {
 /// S8: a custom base URL must be https, or http on loopback only.
 #[test]
 fn s8_plain_http_base_url_is_refused() {
-    let err = KonvertClient::builder(
-        Environment::custom("http://api.konvertapp.com"),
-        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
-    )
-    .build()
-    .unwrap_err();
+    let err = build_error(Environment::custom("http://api.konvertapp.com"), DOC_KEY);
     assert!(
         matches!(
             err,
