@@ -53,6 +53,8 @@ pub mod error;
 pub mod grant;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 pub mod manager;
 pub mod pkce;
 pub mod profile;
@@ -66,9 +68,11 @@ pub use authorize::{AuthorizationRequest, AuthorizedCode, PendingAuthorization};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
-pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result};
+pub use error::{CallbackError, ConfigError, Error, ErrorCode, LoopbackError, OAuthError, Result};
 #[cfg(feature = "jwt")]
 pub use jwt::JwtSigner;
+#[cfg(feature = "loopback")]
+pub use loopback::{LoopbackBuilder, LoopbackReceiver};
 pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
 pub use pkce::PkceVerifier;
 pub use profile::{BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding};
