@@ -89,7 +89,7 @@ button:focus-visible{outline:3px solid #9bbcf5;outline-offset:2px}\
 button[value=approve]{background:#2d6cdf;color:#fff;border-color:#2d6cdf}\
 .note{color:#555;font-size:.85rem}@media(max-width:30rem){main{margin:0;border-radius:0;\
 padding:1.25rem 1rem;min-height:100vh}dl{grid-template-columns:1fr}dt{margin-top:.4rem}\
-.actions{flex-direction:column-reverse}}";
+.actions{flex-direction:column}}";
 
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
     let page = format!(
