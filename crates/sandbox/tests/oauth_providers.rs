@@ -313,18 +313,23 @@ async fn consent_page_is_self_contained_html_with_form() {
     );
 }
 
-#[tokio::test]
-async fn consent_page_names_app_provider_user_and_each_scope_in_words() {
-    let sb = Sandbox::start().await.unwrap();
-    let (_, challenge) = pkce("trust");
-    let html = client()
-        .get(konpro_authorize_url(&sb, &challenge, "s"))
+/// The body of a GET.
+async fn page(url: &str) -> String {
+    client()
+        .get(url)
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn consent_page_names_app_provider_user_and_each_scope_in_words() {
+    let sb = Sandbox::start().await.unwrap();
+    let (_, challenge) = pkce("trust");
+    let html = page(&konpro_authorize_url(&sb, &challenge, "s")).await;
     assert!(html.contains("<title>Allow Sandbox Demo App to use your KonPro account?</title>"));
     assert!(html.contains("<p class=\"brand\" id=\"provider\">KonPro</p>"));
     assert!(html.contains("<span id=\"client-name\">Sandbox Demo App</span>"));
@@ -352,14 +357,7 @@ async fn consent_page_names_app_provider_user_and_each_scope_in_words() {
     }
 
     // Askara's scopes in words, with their wire names.
-    let html = client()
-        .get(askara_authorize_url(&sb, ""))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page(&askara_authorize_url(&sb, "")).await;
     assert!(
         html.contains("<li>Read your profile (name, e-mail, locale) <code>profile</code></li>")
     );
