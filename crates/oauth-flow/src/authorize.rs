@@ -154,6 +154,7 @@ impl<'a> AuthorizationRequest<'a> {
             redirect_uri: Some(redirect.raw.clone()),
             token_url: profile.token_url.to_string(),
             issuer: profile.issuer.clone(),
+            issuer_required: profile.issuer_required,
             created_at: unix_now(SystemTime::now()),
             max_age_secs: self.max_age.as_secs(),
         };
@@ -204,14 +205,19 @@ mod used_states {
     static USED: LazyLock<Mutex<HashMap<[u8; 32], u64>>> =
         LazyLock::new(|| Mutex::new(HashMap::new()));
 
-    /// Records `state` of `provider` as used until `expires` (unix seconds); false if it
-    /// already was.
-    pub(super) fn mark(provider: &str, state: &[u8], expires: u64, now: u64) -> bool {
+    /// The fingerprint under which `state` of `provider` is recorded, here and in shared
+    /// stores (`TokenStore::claim_once`): no state is kept in clear.
+    pub(super) fn fingerprint(provider: &str, state: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(provider.as_bytes());
         h.update([0]);
         h.update(state);
-        let key: [u8; 32] = h.finalize().into();
+        h.finalize().into()
+    }
+
+    /// Records the state of fingerprint `key` as used until `expires` (unix seconds); false if
+    /// it already was.
+    pub(super) fn mark(key: [u8; 32], expires: u64, now: u64) -> bool {
         let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
         used.retain(|_, until| *until >= now);
         used.insert(key, expires).is_none()
@@ -235,6 +241,11 @@ pub struct PendingAuthorization {
     token_url: String,
     #[serde(default)]
     issuer: Option<String>,
+    /// Pinned here, not read from the profile at completion, so a pending value parked in a
+    /// session keeps the rule it was started under; absent in values serialized before the
+    /// setting existed, which then keep the old "checked when present" rule.
+    #[serde(default)]
+    issuer_required: bool,
     created_at: u64,
     max_age_secs: u64,
 }
@@ -259,9 +270,20 @@ pub struct AuthorizedCode {
     pub(crate) provider: String,
     pub(crate) client_id: String,
     pub(crate) token_url: String,
+    /// The fingerprint of the authorization's `state`, claimed in the store before the code
+    /// is sent (one use across processes).
+    pub(crate) state_id: [u8; 32],
+    /// How long the claim must be remembered: until the authorization would have expired.
+    pub(crate) state_ttl: Duration,
 }
 
 impl AuthorizedCode {
+    /// The store's single-use id of this code's authorization (hex fingerprint of its state)
+    /// and how long it must be remembered.
+    pub(crate) fn single_use_id(&self) -> (String, Duration) {
+        let hex = self.state_id.iter().map(|b| format!("{b:02x}")).collect();
+        (hex, self.state_ttl)
+    }
     /// The authorization code (single use, short-lived).
     pub fn code(&self) -> &SecretString {
         &self.code
@@ -292,7 +314,8 @@ impl PendingAuthorization {
     ///
     /// Order of checks (SECURITY S1, S4, S6, S7): the callback must arrive on the registered
     /// redirect URI, carry each parameter once, carry the expected `state` (compared in constant
-    /// time), then either an `error` or a `code`, and a matching `iss` when present.
+    /// time), carry a matching `iss` when present (or always, if the profile
+    /// [requires it](crate::ProfileBuilder::require_issuer)), then either an `error` or a `code`.
     pub fn complete(self, callback: &str) -> Result<AuthorizedCode> {
         self.complete_at(callback, SystemTime::now())
     }
@@ -309,15 +332,24 @@ impl PendingAuthorization {
 
         self.check_state_param(get("state"))?;
         let expected = self.state.expose_secret().as_bytes();
+        let state_id = used_states::fingerprint(&self.provider, expected);
         let expires = self.created_at.saturating_add(self.max_age_secs);
         let now = unix_now(now);
         if now > expires {
             return Err(CallbackError::Expired.into());
         }
-        if let (Some(iss), Some(issuer)) = (get("iss"), self.issuer.as_deref())
-            && iss != issuer
-        {
-            return Err(CallbackError::IssuerMismatch.into());
+        // SECURITY S7 (RFC 9207 §2.4): an error response is checked too, since a mix-up
+        // attacker can forge one as easily as a code.
+        match (get("iss"), self.issuer.as_deref()) {
+            (None, _) if self.issuer_required => return Err(CallbackError::MissingIssuer.into()),
+            (Some(iss), Some(issuer)) if iss != issuer => {
+                return Err(CallbackError::IssuerMismatch.into());
+            }
+            // Required with nothing pinned to compare with: only an edited pending value.
+            (Some(_), None) if self.issuer_required => {
+                return Err(CallbackError::IssuerMismatch.into());
+            }
+            _ => {}
         }
         match (get("code"), get("error")) {
             (Some(_), Some(_)) => Err(CallbackError::CodeAndError.into()),
@@ -332,10 +364,12 @@ impl PendingAuthorization {
             (Some(""), None) => Err(CallbackError::MissingCode.into()),
             // SECURITY S1: a state yields at most one code, even if the app restored two
             // copies of this pending authorization from its session store.
-            (Some(_), None) if !used_states::mark(&self.provider, expected, expires, now) => {
+            (Some(_), None) if !used_states::mark(state_id, expires, now) => {
                 Err(CallbackError::AlreadyUsed.into())
             }
             (Some(code), None) => Ok(AuthorizedCode {
+                state_id,
+                state_ttl: Duration::from_secs(expires.saturating_sub(now).max(1)),
                 code: SecretString::from(code.to_owned()),
                 verifier: self
                     .code_verifier

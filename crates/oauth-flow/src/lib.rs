@@ -53,6 +53,7 @@ pub mod error;
 pub mod grant;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+mod key;
 #[cfg(feature = "loopback")]
 pub mod loopback;
 pub mod manager;
