@@ -68,8 +68,16 @@ async fn the_example_logs_in_once_then_reuses_the_stored_grant_without_a_browser
     ] {
         assert!(joined.contains(step), "missing `{step}` in:\n{joined}");
     }
+    // One token file in the FileStore (beside it, the store may keep a lock file per grant).
     let grants = std::fs::read_dir(first.config_dir.join("sandbox"))
         .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
         .count();
     assert_eq!(grants, 1, "one grant file in the FileStore");
 
