@@ -34,6 +34,7 @@ fn token(tag: &str, n: u64) -> Token {
         access_token: SecretString::from(format!("tok-{tag}-{n}")),
         token_type: "Bearer".into(),
         expires_at: None,
+        issued_at: None,
         refresh_token: Some(SecretString::from(format!("ref-{tag}-{n}"))),
         scope: Some(format!("s-{tag}-{n}")),
         extra,
@@ -83,7 +84,9 @@ fn stray_temp_files(dir: &Path, token_file: &Path) -> usize {
     let mut strays = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        if name == token_name {
+        // The token file, and the grant's lock file (held while refreshing, never read as a
+        // token).
+        if name == token_name || name == token_name.replace(".json", ".lock") {
             continue;
         }
         assert!(
@@ -97,8 +100,10 @@ fn stray_temp_files(dir: &Path, token_file: &Path) -> usize {
 
 #[tokio::test]
 async fn sigkill_during_saves_leaves_a_whole_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::new(dir.path());
+    let tmp = tempfile::tempdir().unwrap();
+    // A directory the store creates itself (0700): it refuses one other users can enter.
+    let dir = tmp.path().join("tokens");
+    let store = FileStore::new(&dir);
     let path = store.path_for(&key());
     let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
@@ -107,7 +112,7 @@ async fn sigkill_during_saves_leaves_a_whole_token() {
         let tag = format!("r{round}");
         let mut child = Command::new(&exe)
             .args(["--exact", "child_saver", "--test-threads=1", "--quiet"])
-            .env(CHILD_DIR, dir.path())
+            .env(CHILD_DIR, &dir)
             .env(CHILD_TAG, &tag)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -116,12 +121,16 @@ async fn sigkill_during_saves_leaves_a_whole_token() {
         // Wait for this child's first save, so each kill lands among its saves.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(Some(t)) = store.load(&key()).await
+            let loaded = store.load(&key()).await;
+            if let Ok(Some(t)) = &loaded
                 && t.access_token.expose_secret().starts_with(&format!("tok-{tag}-"))
             {
                 break;
             }
-            assert!(Instant::now() < deadline, "child {tag} never saved");
+            if Instant::now() > deadline {
+                let status = child.try_wait();
+                panic!("child {tag} never saved: last load {loaded:?}, child {status:?}");
+            }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_micros(rand::random_range(0..20_000))).await;
@@ -137,9 +146,9 @@ async fn sigkill_during_saves_leaves_a_whole_token() {
         if whole_token_of(&tag, &loaded) > 0 {
             kills_mid_run += 1;
         }
-        stray_temp_files(dir.path(), &path);
+        stray_temp_files(&dir, &path);
     }
-    let strays = stray_temp_files(dir.path(), &path);
+    let strays = stray_temp_files(&dir, &path);
     // A later save by a live process replaces the token file as usual, strays or not.
     store.save(&key(), &token("final", 7)).await.unwrap();
     let last = store.load(&key()).await.unwrap().unwrap();

@@ -300,14 +300,14 @@ proptest! {
             body.as_object_mut().unwrap().entry(k).or_insert(v);
         }
         let token = parse_token_response(&ok(body.to_string()), sent_at()).unwrap();
-        let loaded = STORE.with(|(_, store, key)| {
+        let loaded = STORE.with(|(store, key)| {
             RT.with(|rt| rt.block_on(async {
                 store.save(key, &token).await.unwrap();
                 store.load(key).await.unwrap().unwrap()
             }))
         });
         assert_same_token(&token, &loaded);
-        let again = STORE.with(|(_, store, key)| {
+        let again = STORE.with(|(store, key)| {
             RT.with(|rt| rt.block_on(async {
                 store.save(key, &loaded).await.unwrap();
                 store.load(key).await.unwrap().unwrap()
@@ -326,9 +326,8 @@ proptest! {
             record_like().prop_map(|v| serde_json::to_vec(&v).unwrap()),
         ],
     ) {
-        STORE.with(|(_, store, key)| {
+        STORE.with(|(store, key)| {
             let path = store.path_for(key);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &bytes).unwrap();
             let got = RT.with(|rt| rt.block_on(store.load(key)));
             match got {
@@ -337,7 +336,9 @@ proptest! {
                     assert_eq!(record["version"], json!(1), "only a version-1 record loads");
                 }
                 Ok(None) => panic!("a present file read as absent"),
-                Err(Error::Store { .. }) => {}
+                Err(Error::Store { message, .. }) => {
+                    assert!(message.contains("token file"), "{message}");
+                }
                 Err(other) => panic!("untyped store error {other:?}"),
             }
             assert_eq!(std::fs::read(&path).unwrap(), bytes, "load never rewrites the file");
@@ -526,22 +527,30 @@ fn assert_same_token(a: &Token, b: &Token) {
     );
     assert_eq!(a.scope, b.scope);
     assert_eq!(a.extra, b.extra);
-    let secs = |t: &Token| t.expires_at.map(|at| at.duration_since(UNIX_EPOCH).unwrap().as_secs());
-    assert_eq!(secs(a), secs(b));
+    let secs = |t: Option<SystemTime>| t.map(|at| at.duration_since(UNIX_EPOCH).unwrap().as_secs());
+    assert_eq!(secs(a.expires_at), secs(b.expires_at));
+    assert_eq!(secs(a.issued_at), secs(b.issued_at));
 }
 
 thread_local! {
     static RT: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    static STORE: (tempfile::TempDir, FileStore, GrantKey) = {
+    static DIR: (std::path::PathBuf, tempfile::TempDir) = {
         // On tmpfs where there is one: each save fsyncs twice, which on a disk would make
         // the 2,000 saves of the round trip take half a minute.
         let shm = std::path::Path::new("/dev/shm");
         let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() };
         let dir = dir.unwrap();
-        let store = FileStore::new(dir.path());
-        (dir, store, GrantKey::new("prop", "prop-client", "s"))
+        (dir.path().join("tokens"), dir)
+    };
+    static STORE: (FileStore, GrantKey) = {
+        // A directory the store creates itself (0700): it refuses one others can enter.
+        let store = DIR.with(|(path, _)| FileStore::new(path));
+        let key = GrantKey::new("prop", "prop-client", "s");
+        let first = parse_token_response(&ok(r#"{"access_token":"a","token_type":"Bearer"}"#), sent_at());
+        RT.with(|rt| rt.block_on(store.save(&key, &first.unwrap()))).unwrap();
+        (store, key)
     };
 }
 
@@ -552,15 +561,23 @@ thread_local! {
 #[tokio::test]
 async fn regression_huge_stored_expiry_is_a_store_error() {
     let dir = tempfile::tempdir().unwrap();
-    let store = FileStore::new(dir.path());
+    let store = FileStore::new(dir.path().join("tokens"));
     let key = GrantKey::new("prop", "prop-client", "s");
+    let first = r#"{"access_token":"a","token_type":"Bearer"}"#;
+    let first = parse_token_response(&ok(first), sent_at()).unwrap();
+    store.save(&key, &first).await.unwrap();
+    assert!(store.load(&key).await.unwrap().is_some());
     let record = json!({
         "version": 1,
         "key": {"provider": "prop", "client_id": "prop-client", "subject": "s"},
         "token": {"access_token": "a", "token_type": "Bearer", "expires_at": u64::MAX},
     });
     std::fs::write(store.path_for(&key), record.to_string()).unwrap();
-    assert!(matches!(store.load(&key).await, Err(Error::Store { .. })));
+    // A decode error, not a panic in the store's blocking task ("the store task failed").
+    match store.load(&key).await {
+        Err(Error::Store { message, .. }) => assert!(message.contains("corrupt"), "{message}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The record's `Token` decoder alone: an expiry out of `SystemTime`'s range is a decode error.
