@@ -125,9 +125,7 @@ impl FaultKind {
         match self {
             Self::S500 if token => &["oauth server_error (500)"],
             Self::S502 if token => &["oauth server_error (502)"],
-            Self::S503 | Self::S503RetryAfter if token => {
-                &["oauth temporarily_unavailable (503)"]
-            }
+            Self::S503 | Self::S503RetryAfter if token => &["oauth temporarily_unavailable (503)"],
             Self::S429RetryAfter if token => &["oauth rate_limited (429)"],
             // Askara and KonPro type their JSON error bodies, Kustomer and Konvert keep the
             // status.
@@ -170,7 +168,14 @@ struct Cell {
 fn transport() -> Arc<dyn Transport> {
     static TRANSPORT: OnceLock<Arc<dyn Transport>> = OnceLock::new();
     TRANSPORT
-        .get_or_init(|| Arc::new(ReqwestTransport::builder().timeout(TIMEOUT).build().unwrap()))
+        .get_or_init(|| {
+            Arc::new(
+                ReqwestTransport::builder()
+                    .timeout(TIMEOUT)
+                    .build()
+                    .unwrap(),
+            )
+        })
         .clone()
 }
 
@@ -372,7 +377,6 @@ fn render(cells: &[Cell]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_fault_on_every_provider_and_operation() {
-
     let permits = Arc::new(Semaphore::new(PARALLEL_CELLS));
     let mut runs = Vec::new();
     #[cfg(feature = "konpro")]
@@ -463,7 +467,11 @@ mod konpro {
         }
         async fn refresh(&self, client: &Client) -> Result<(), String> {
             let grant = client.grant().unwrap();
-            grant.force_refresh().await.map(drop).map_err(|e| label_core(&e))
+            grant
+                .force_refresh()
+                .await
+                .map(drop)
+                .map_err(|e| label_core(&e))
         }
         async fn api_call(&self, client: &Client) -> Result<(), String> {
             client.account_get().await.map(drop).map_err(|e| label(&e))
@@ -584,7 +592,9 @@ mod kustomer {
                 .build()
                 .unwrap();
             let apps = kustomer
-                .apps(SecretString::from(sb.credentials().kustomer.api_key.clone()))
+                .apps(SecretString::from(
+                    sb.credentials().kustomer.api_key.clone(),
+                ))
                 .unwrap();
             let app = apps
                 .register(&AppDefinition::private("matrixapp", "0.0.1", "Matrix"))

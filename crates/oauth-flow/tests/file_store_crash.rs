@@ -29,7 +29,10 @@ fn token(tag: &str, n: u64) -> Token {
     let mut extra = serde_json::Map::new();
     extra.insert("n".into(), serde_json::json!(n));
     // Padding, so a write takes more than one small block and a torn write would be visible.
-    extra.insert("pad".into(), serde_json::json!(format!("{tag}-{n}-").repeat(64)));
+    extra.insert(
+        "pad".into(),
+        serde_json::json!(format!("{tag}-{n}-").repeat(64)),
+    );
     Token {
         access_token: SecretString::from(format!("tok-{tag}-{n}")),
         token_type: "Bearer".into(),
@@ -123,7 +126,9 @@ async fn sigkill_during_saves_leaves_a_whole_token() {
         loop {
             let loaded = store.load(&key()).await;
             if let Ok(Some(t)) = &loaded
-                && t.access_token.expose_secret().starts_with(&format!("tok-{tag}-"))
+                && t.access_token
+                    .expose_secret()
+                    .starts_with(&format!("tok-{tag}-"))
             {
                 break;
             }

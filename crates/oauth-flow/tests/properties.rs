@@ -472,7 +472,10 @@ proptest! {
 
 fn headers(retry_after: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(header::RETRY_AFTER, HeaderValue::from_str(retry_after).unwrap());
+    h.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(retry_after).unwrap(),
+    );
     h
 }
 
@@ -486,8 +489,14 @@ fn record_like() -> impl Strategy<Value = Value> {
         ],
         prop_oneof![
             Just(json!({"access_token": "a", "token_type": "Bearer"})),
-            json_object(&["access_token", "token_type", "expires_at", "refresh_token", "extra"])
-                .prop_map(Value::Object),
+            json_object(&[
+                "access_token",
+                "token_type",
+                "expires_at",
+                "refresh_token",
+                "extra"
+            ])
+            .prop_map(Value::Object),
             any::<u64>().prop_map(|e| json!({
                 "access_token": "a", "token_type": "Bearer", "expires_at": e
             })),
@@ -519,11 +528,18 @@ fn check_token_response(resp: &HttpResponse) {
 }
 
 fn assert_same_token(a: &Token, b: &Token) {
-    assert_eq!(a.access_token.expose_secret(), b.access_token.expose_secret());
+    assert_eq!(
+        a.access_token.expose_secret(),
+        b.access_token.expose_secret()
+    );
     assert_eq!(a.token_type, b.token_type);
     assert_eq!(
-        a.refresh_token.as_ref().map(|s| s.expose_secret().to_owned()),
-        b.refresh_token.as_ref().map(|s| s.expose_secret().to_owned())
+        a.refresh_token
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned()),
+        b.refresh_token
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
     );
     assert_eq!(a.scope, b.scope);
     assert_eq!(a.extra, b.extra);
