@@ -132,7 +132,8 @@ impl OAuthClientBuilder {
     }
 }
 
-/// A redirect URI may be `https`, `http` on a loopback host (RFC 8252 §7.3) or a private-use
+/// A redirect URI may be `https`, `http` on a loopback IP literal (RFC 8252 §7.3, §8.3: not
+/// the name `localhost`; SECURITY S8) or a private-use
 /// scheme of a native app (RFC 8252 §7.1); plain `http` elsewhere is refused.
 fn parse_redirect_uri(value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|_| ConfigError::InvalidUrl {

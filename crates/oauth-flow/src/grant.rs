@@ -13,6 +13,7 @@ use crate::client::OAuthClient;
 use crate::error::{ConfigError, Result};
 use crate::profile::{BodyEncoding, ClientAuth};
 use crate::request::HttpRequest;
+use crate::transport::TOKEN_RESPONSE_MAX_BODY;
 
 /// One body field: plain, or a secret exposed only when the body is written.
 enum Field<'a> {
@@ -78,8 +79,10 @@ impl OAuthClient {
         url: Url,
         mut fields: Vec<(&'a str, Field<'a>)>,
     ) -> Result<HttpRequest> {
-        let mut req =
-            HttpRequest::new(Method::POST, url).header(header::ACCEPT, "application/json")?;
+        // SECURITY S10: token responses are capped apart from (and below) API bodies.
+        let mut req = HttpRequest::new(Method::POST, url)
+            .header(header::ACCEPT, "application/json")?
+            .max_response_bytes(TOKEN_RESPONSE_MAX_BODY);
         // SECURITY S15: exactly one client authentication method per request.
         match self.profile.client_auth {
             ClientAuth::None => fields.push(("client_id", Field::Plain(&self.client_id))),

@@ -58,6 +58,7 @@ pub struct ProviderProfile {
     pub(crate) scope_separator: String,
     pub(crate) pkce: Pkce,
     pub(crate) issuer: Option<String>,
+    pub(crate) issuer_required: bool,
     pub(crate) space_encoding: SpaceEncoding,
 }
 
@@ -75,6 +76,7 @@ impl ProviderProfile {
             scope_separator: " ".into(),
             pkce: Pkce::Disabled,
             issuer: None,
+            issuer_required: false,
             space_encoding: SpaceEncoding::default(),
         }
     }
@@ -115,6 +117,11 @@ impl ProviderProfile {
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
+    /// Whether a callback must carry `iss` (RFC 9207 §2.4); see
+    /// [`ProfileBuilder::require_issuer`].
+    pub fn issuer_parameter_required(&self) -> bool {
+        self.issuer_required
+    }
 }
 
 /// Builder for [`ProviderProfile`]; URLs are checked at [`build`](Self::build).
@@ -130,6 +137,7 @@ pub struct ProfileBuilder {
     scope_separator: String,
     pkce: Pkce,
     issuer: Option<String>,
+    issuer_required: bool,
     space_encoding: SpaceEncoding,
 }
 
@@ -169,6 +177,15 @@ impl ProfileBuilder {
         self.issuer = Some(issuer.into());
         self
     }
+    /// Refuse callbacks without `iss` (default off: `iss` is then checked only when present).
+    /// Switch it on for servers that advertise `authorization_response_iss_parameter_supported`
+    /// (RFC 9207 §3): a mix-up attacker could otherwise strip the parameter. Needs
+    /// [`issuer`](Self::issuer); the rule is pinned in each
+    /// [`PendingAuthorization`](crate::PendingAuthorization) (SECURITY S7).
+    pub fn require_issuer(mut self, required: bool) -> Self {
+        self.issuer_required = required;
+        self
+    }
 
     /// How spaces in authorize URL values are written (default `%20`).
     pub fn space_encoding(mut self, space: SpaceEncoding) -> Self {
@@ -192,6 +209,12 @@ impl ProfileBuilder {
             .as_deref()
             .map(|u| parse_secure_url("refresh_url", u))
             .transpose()?;
+        if self.issuer_required && self.issuer.as_deref().is_none_or(str::is_empty) {
+            return Err(ConfigError::Other(
+                "require_issuer needs the issuer identifier to compare `iss` with".into(),
+            )
+            .into());
+        }
         // SECURITY S3: a public client always uses PKCE.
         let pkce = if self.client_auth == ClientAuth::None && authorize_url.is_some() {
             Pkce::S256
@@ -208,6 +231,7 @@ impl ProfileBuilder {
             scope_separator: self.scope_separator,
             pkce,
             issuer: self.issuer,
+            issuer_required: self.issuer_required,
             space_encoding: self.space_encoding,
         })
     }
@@ -237,6 +261,24 @@ mod tests {
             err,
             Error::Config(ConfigError::InsecureUrl { .. })
         ));
+    }
+
+    #[test]
+    fn s7_require_issuer_needs_an_issuer() {
+        let err = ProviderProfile::builder("p", "https://a.example/token")
+            .require_issuer(true)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ConfigError::Other(_))),
+            "{err:?}"
+        );
+        let p = ProviderProfile::builder("p", "https://a.example/token")
+            .issuer("https://a.example")
+            .require_issuer(true)
+            .build()
+            .unwrap();
+        assert!(p.issuer_parameter_required());
     }
 
     #[test]
