@@ -193,6 +193,10 @@ pub enum ConfigError {
     /// A value cannot be used in an HTTP header.
     #[error("`{0}` cannot be used in an HTTP header")]
     InvalidHeader(&'static str),
+    /// Raw HTTP Basic credentials ([`BasicEncoding::Raw`](crate::BasicEncoding::Raw)) cannot
+    /// carry a client id containing `:`: the server would split it at the wrong colon.
+    #[error("the client id contains `:`, which raw HTTP Basic credentials cannot carry")]
+    ColonInClientId,
     /// Anything else, described.
     #[error("{0}")]
     Other(String),

@@ -55,6 +55,7 @@ pub mod grant;
 pub mod jwt;
 mod key;
 pub mod manager;
+pub mod paging;
 pub mod pkce;
 pub mod profile;
 pub mod request;
@@ -71,8 +72,11 @@ pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result
 #[cfg(feature = "jwt")]
 pub use jwt::JwtSigner;
 pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
+pub use paging::{PageBound, PageLimitExceeded, PageLimits};
 pub use pkce::PkceVerifier;
-pub use profile::{BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding};
+pub use profile::{
+    BasicEncoding, BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding,
+};
 pub use request::{HttpRequest, HttpResponse};
 pub use store::{FileStore, GrantKey, Lease, MemoryStore, TokenStore};
 pub use token::Token;

@@ -189,13 +189,28 @@ impl Sandbox {
 
     /// Starts a sandbox on `127.0.0.1:port` (`0` = ephemeral).
     pub async fn start_on_port(port: u16) -> Result<Self, SandboxError> {
+        Self::start_with(port, Credentials::fixed()).await
+    }
+
+    /// Starts a sandbox on `127.0.0.1:port` (`0` = ephemeral) that accepts `credentials`
+    /// instead of the fixed ones, e.g. a Konvert API secret holding `+ / = % :` or a space:
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), sandbox::SandboxError> {
+    /// let mut creds = sandbox::Credentials::fixed();
+    /// creds.konvert.api_secret = "se+cr/et=%: x".to_owned();
+    /// let sb = sandbox::Sandbox::start_with(0, creds).await?;
+    /// # let _ = sb;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_with(port: u16, credentials: Credentials) -> Result<Self, SandboxError> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .map_err(|source| SandboxError::Bind { port, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| SandboxError::Bind { port, source })?;
-        let state = AppState::new(format!("http://{addr}"));
+        let state = AppState::new(format!("http://{addr}"), credentials);
         let router = app(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -229,7 +244,7 @@ impl Sandbox {
         self.state.provider_url(provider)
     }
 
-    /// The fixed test credentials.
+    /// The test credentials: the fixed ones, or those given to [`start_with`](Self::start_with).
     pub fn credentials(&self) -> &Credentials {
         &self.state.creds
     }
