@@ -54,6 +54,8 @@ pub mod grant;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 mod key;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 pub mod manager;
 pub mod paging;
 pub mod pkce;
@@ -68,9 +70,11 @@ pub use authorize::{AuthorizationRequest, AuthorizedCode, PendingAuthorization};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
-pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result};
+pub use error::{CallbackError, ConfigError, Error, ErrorCode, LoopbackError, OAuthError, Result};
 #[cfg(feature = "jwt")]
 pub use jwt::JwtSigner;
+#[cfg(feature = "loopback")]
+pub use loopback::{LoopbackBuilder, LoopbackReceiver};
 pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
 pub use paging::{PageBound, PageLimitExceeded, PageLimits};
 pub use pkce::PkceVerifier;

@@ -287,6 +287,22 @@ impl Sandbox {
             .ok_or_else(|| SandboxError::UnknownKustomerApp(name.to_owned()))
     }
 
+    /// Every issued access and refresh token (with its grant and expiry) as JSON, for
+    /// [`import_tokens`](Self::import_tokens) in a later sandbox: a command-line example that
+    /// starts its sandbox in-process can meet "the same provider" on its next run. Test tokens
+    /// only; treat the text as you would a token file.
+    pub fn export_tokens(&self) -> String {
+        serde_json::to_string(&*lock(&self.state.tokens)).unwrap_or_default()
+    }
+
+    /// Replaces the issued tokens with an [`export_tokens`](Self::export_tokens) text. Expiry
+    /// is in Unix seconds, so exported access tokens expire on time in the new sandbox.
+    pub fn import_tokens(&self, exported: &str) -> Result<(), SandboxError> {
+        let tokens = serde_json::from_str(exported).map_err(SandboxError::TokenImport)?;
+        *lock(&self.state.tokens) = tokens;
+        Ok(())
+    }
+
     /// Moves the sandbox clock forward (token, code and JWT expiry use it).
     pub fn advance_clock(&self, by: Duration) {
         self.state.clock.advance(by);
