@@ -29,18 +29,21 @@ struct Harness {
 async fn start() -> Harness {
     let sb = Sandbox::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // As the example does: the app's own callback, registered with the sandbox.
+    let redirect_uri = format!("{base}/callback");
+    sb.register_askara_redirect_uri(&redirect_uri).unwrap();
     let creds = &sb.credentials().askara;
     let askara = Askara::builder(
         creds.client_id.as_str(),
         creds.client_secret.clone(),
-        sb.credentials().redirect_uri.as_str(),
+        redirect_uri.as_str(),
     )
     .base_url(sb.url(Provider::Askara))
     .store(Arc::new(FileStore::new(dir.path().join("tokens"))))
     .build()
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app::app(app::AppState::new(askara.clone(), false));
     tokio::spawn(async move { axum::serve(listener, router).await });
     let http = reqwest::Client::builder()
@@ -112,7 +115,11 @@ async fn login_callback_me_then_logout_makes_me_401() {
     );
 
     let callback = h.sb.approve(&location).await.unwrap();
-    assert!(callback.contains("code="), "{callback}");
+    // The browser would now be sent to the app's own callback route.
+    assert!(
+        callback.starts_with(&format!("{}/callback?code=", h.base)),
+        "{callback}"
+    );
     let resp = h
         .get(&format!("/callback?{}", query_of(&callback)), Some(&cookie))
         .await;

@@ -113,6 +113,7 @@ async fn serve() -> Result<(), BoxError> {
         }
         Target::Sandbox(url) => {
             println!("using the sandbox at {url}");
+            register_redirect(&url, &redirect_uri).await?;
             Askara::builder(
                 sandbox::ASKARA_CLIENT_ID,
                 sandbox::ASKARA_CLIENT_SECRET.to_owned(),
@@ -124,6 +125,8 @@ async fn serve() -> Result<(), BoxError> {
             let sb = Sandbox::start().await?;
             let creds = &sb.credentials().askara;
             println!("started the sandbox at {}", sb.url(Provider::Askara));
+            // Askara registers an app's redirect URLs on request; so does the sandbox.
+            sb.register_askara_redirect_uri(&redirect_uri)?;
             let b = Askara::builder(
                 creds.client_id.as_str(),
                 creds.client_secret.clone(),
@@ -153,6 +156,22 @@ async fn serve() -> Result<(), BoxError> {
         sb.shutdown().await;
     }
     drop(tmp);
+    Ok(())
+}
+
+/// Registers `redirect_uri` with a sandbox running elsewhere (its control route).
+async fn register_redirect(askara_url: &str, redirect_uri: &str) -> Result<(), BoxError> {
+    let body = format!(
+        "{{\"redirect_uri\":{}}}",
+        serde_json::Value::from(redirect_uri)
+    );
+    reqwest::Client::new()
+        .post(format!("{askara_url}/_sandbox/redirect_uris"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 
