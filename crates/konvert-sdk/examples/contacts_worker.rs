@@ -30,7 +30,7 @@ use konvert_sdk::futures_util::TryStreamExt as _;
 use konvert_sdk::operations::{AddNote, ListEnrichments, add_note, list_enrichments};
 use konvert_sdk::{Auth, Environment, KonvertClient, PathSegment, SecretString};
 use sandbox::{Provider, Sandbox};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// A boxed error for the example's own failures.
 pub type BoxError = Box<dyn StdError + Send + Sync>;
@@ -67,7 +67,9 @@ impl Target {
                     (None, Some("staging")) => Environment::Staging,
                     (None, None | Some("production")) => Environment::Production,
                     (None, Some(other)) => {
-                        return Err(format!("KONVERT_ENV: production or staging, not {other}").into());
+                        return Err(
+                            format!("KONVERT_ENV: production or staging, not {other}").into()
+                        );
                     }
                 };
                 Ok(Self::Konvert {
@@ -129,7 +131,7 @@ pub async fn run(target: &Target, sandbox: Option<&Sandbox>) -> Result<Report, B
     let mut contacts = pin!(client.contacts(PAGE_SIZE, None));
     while let Some(contact) = contacts.try_next().await? {
         report.contacts += 1;
-        info!(id = %contact.id, stage = ?contact.lifecycle_stage, "contact");
+        debug!(id = %contact.id, stage = ?contact.lifecycle_stage, "contact");
         first_contact.get_or_insert(contact.id);
     }
     info!(count = report.contacts, "listed every contact");
@@ -193,7 +195,11 @@ pub async fn run(target: &Target, sandbox: Option<&Sandbox>) -> Result<Report, B
 
 /// The base URL and credentials of a sandbox at `base`.
 fn sandbox_auth(base: &str) -> (Environment, Auth) {
-    let url = format!("{}{}", base.trim_end_matches('/'), Provider::Konvert.prefix());
+    let url = format!(
+        "{}{}",
+        base.trim_end_matches('/'),
+        Provider::Konvert.prefix()
+    );
     let secret = SecretString::from(sandbox::KONVERT_API_SECRET.to_owned());
     (
         Environment::custom(url),

@@ -26,7 +26,13 @@ async fn lists_every_contact_adds_a_note_and_reports_partial_enrichment() {
     assert_eq!(report.enriched, 20);
     assert_eq!(
         report.unavailable,
-        ["contact-5", "contact-10", "contact-15", "contact-20", "contact-25"]
+        [
+            "contact-5",
+            "contact-10",
+            "contact-15",
+            "contact-20",
+            "contact-25"
+        ]
     );
     // Client credentials: one token for every call of the run.
     assert_eq!(sb.calls("/konvert/oauth/token"), 1);
@@ -43,8 +49,15 @@ fn credentials_come_in_pairs_and_pick_the_environment() {
     };
     assert!(Target::from_env(env(&[("KONVERT_API_KEY", "k")])).is_err());
     assert!(matches!(
-        Target::from_env(env(&[("KONVERT_API_KEY", "k"), ("KONVERT_API_SECRET", "s")])).unwrap(),
-        Target::Konvert { environment: konvert_sdk::Environment::Production, .. }
+        Target::from_env(env(&[
+            ("KONVERT_API_KEY", "k"),
+            ("KONVERT_API_SECRET", "s")
+        ]))
+        .unwrap(),
+        Target::Konvert {
+            environment: konvert_sdk::Environment::Production,
+            ..
+        }
     ));
     assert!(matches!(
         Target::from_env(env(&[
@@ -53,7 +66,10 @@ fn credentials_come_in_pairs_and_pick_the_environment() {
             ("KONVERT_ENV", "staging")
         ]))
         .unwrap(),
-        Target::Konvert { environment: konvert_sdk::Environment::Staging, .. }
+        Target::Konvert {
+            environment: konvert_sdk::Environment::Staging,
+            ..
+        }
     ));
     assert!(matches!(
         Target::from_env(env(&[("SANDBOX_URL", "http://127.0.0.1:9")])).unwrap(),

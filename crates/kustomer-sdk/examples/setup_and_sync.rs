@@ -32,6 +32,7 @@ use std::path::PathBuf;
 use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kustomer_sdk::futures_util::TryStreamExt as _;
@@ -282,7 +283,11 @@ pub async fn run(
 
 /// A client for a sandbox at `base` (its fixed org API key and org id).
 fn sandbox_client(base: &str) -> Result<(Kustomer, SecretString, String), BoxError> {
-    let url = format!("{}{}", base.trim_end_matches('/'), Provider::Kustomer.prefix());
+    let url = format!(
+        "{}{}",
+        base.trim_end_matches('/'),
+        Provider::Kustomer.prefix()
+    );
     Ok((
         Kustomer::builder().base_url(url).build()?,
         SecretString::from(sandbox::KUSTOMER_API_KEY.to_owned()),
@@ -290,7 +295,8 @@ fn sandbox_client(base: &str) -> Result<(Kustomer, SecretString, String), BoxErr
     ))
 }
 
-/// The configured token directory, or a fresh one created 0700 (kept while the guard lives).
+/// The configured token directory, or a fresh one in a temporary directory (removed when the
+/// guard drops).
 fn token_dir(config: &Config) -> Result<(Option<tempfile::TempDir>, PathBuf), BoxError> {
     Ok(match &config.token_dir {
         Some(dir) => (None, dir.clone()),
@@ -298,22 +304,29 @@ fn token_dir(config: &Config) -> Result<(Option<tempfile::TempDir>, PathBuf), Bo
             let tmp = tempfile::Builder::new()
                 .prefix("kustomer-sync-")
                 .tempdir()?;
-            let path = tmp.path().to_owned();
+            // FileStore creates its own directory 0700 (it refuses one others can enter).
+            let path = tmp.path().join("tokens");
             (Some(tmp), path)
         }
     })
 }
 
 /// The terminal: lines on stdout, the progress line rewritten on stderr.
-struct Terminal;
+#[derive(Default)]
+struct Terminal {
+    progress_shown: AtomicBool,
+}
 
 impl Ui for Terminal {
     fn line(&self, text: &str) {
-        // Ends a progress line first, if one is showing.
-        eprint!("\r\x1b[K");
+        if self.progress_shown.swap(false, Ordering::Relaxed) {
+            eprintln!();
+        }
         println!("{text}");
     }
     fn progress(&self, text: &str) {
+        self.progress_shown.store(true, Ordering::Relaxed);
+        // Back to the start of the line, clear it, write the new state.
         eprint!("\r\x1b[K{text}");
         let _ = std::io::stderr().flush();
     }
@@ -348,7 +361,7 @@ async fn main() -> ExitCode {
             }
             _ => None,
         };
-        let summary = run(&config, sandbox.as_ref(), &Terminal).await;
+        let summary = run(&config, sandbox.as_ref(), &Terminal::default()).await;
         if let Some(sb) = sandbox {
             sb.shutdown().await;
         }

@@ -58,7 +58,9 @@ async fn registers_waits_for_the_install_logs_in_and_streams_every_customer_then
     assert!(first.waited_polls >= 1);
     let progress = ui.progress.lock().unwrap().clone();
     assert!(
-        progress.iter().any(|p| p.starts_with("waiting for the install")),
+        progress
+            .iter()
+            .any(|p| p.starts_with("waiting for the install")),
         "{progress:?}"
     );
     // The sandbox seeds 30 customers: all streamed, pages of 10.

@@ -1063,10 +1063,8 @@ async fn askara_accepts_a_redirect_uri_registered_at_run_time_exactly() {
     let cb = sb.approve(&url).await.unwrap();
     assert!(cb.starts_with(&format!("{web}?code=")), "{cb}");
     // Exact match still: another port is not registered, and the fixed URI keeps working.
-    let other = askara_authorize_url(&sb, "").replace(
-        &enc(REDIRECT),
-        &enc("http://127.0.0.1:53997/callback"),
-    );
+    let other = askara_authorize_url(&sb, "")
+        .replace(&enc(REDIRECT), &enc("http://127.0.0.1:53997/callback"));
     assert_eq!(client().get(&other).send().await.unwrap().status(), 400);
     assert!(
         sb.approve(&askara_authorize_url(&sb, ""))

@@ -139,12 +139,12 @@ async fn callback(
         return text(StatusCode::BAD_REQUEST, "no session: start at /login");
     };
     // Taken out: a pending authorization completes once, whatever the outcome.
-    let pending = st
-        .sessions()
-        .get_mut(&sid)
-        .and_then(|s| s.pending.take());
+    let pending = st.sessions().get_mut(&sid).and_then(|s| s.pending.take());
     let Some(pending) = pending else {
-        return text(StatusCode::BAD_REQUEST, "no login in progress: start at /login");
+        return text(
+            StatusCode::BAD_REQUEST,
+            "no login in progress: start at /login",
+        );
     };
     match finish_login(&st.askara, &sid, pending, query.as_deref().unwrap_or("")).await {
         Ok(user) => {

@@ -75,7 +75,9 @@ fn target() -> Result<Target, BoxError> {
 async fn serve() -> Result<(), BoxError> {
     let target = target()?;
     let port: u16 = match env("WEB_LOGIN_PORT") {
-        Some(p) => p.parse().map_err(|_| format!("WEB_LOGIN_PORT: not a port: {p}"))?,
+        Some(p) => p
+            .parse()
+            .map_err(|_| format!("WEB_LOGIN_PORT: not a port: {p}"))?,
         None => 0,
     };
     // Loopback only: this example has no TLS of its own.
@@ -88,11 +90,11 @@ async fn serve() -> Result<(), BoxError> {
     let (tmp, token_dir) = match env("ASKARA_TOKEN_DIR") {
         Some(dir) => (None, PathBuf::from(dir)),
         None => {
-            // Created 0700, as FileStore requires of a directory it did not create.
             let tmp = tempfile::Builder::new()
                 .prefix("askara-web-login-")
                 .tempdir()?;
-            let path = tmp.path().to_owned();
+            // FileStore creates its own directory 0700 (it refuses one others can enter).
+            let path = tmp.path().join("tokens");
             (Some(tmp), path)
         }
     };
