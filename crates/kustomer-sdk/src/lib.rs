@@ -88,7 +88,8 @@ pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
 pub use futures_util;
 /// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
 pub use oauth_flow::{
-    AuthorizedCode, ExposeSecret, PendingAuthorization, SecretString, Token, TokenStore,
+    AuthorizedCode, ExposeSecret, FileStore, MemoryStore, PendingAuthorization, SecretString,
+    Token, TokenStore,
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};

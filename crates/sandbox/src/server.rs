@@ -44,6 +44,10 @@ pub(crate) fn app(state: AppState) -> Router {
         .route(
             "/kustomer/_sandbox/apps/{name}/install",
             post(kustomer::install_route),
+        )
+        .route(
+            "/askara/_sandbox/redirect_uris",
+            post(askara::register_redirect_route),
         );
     providers
         .merge(controls)
@@ -285,6 +289,14 @@ impl Sandbox {
             .install(name)
             .map(|_| ())
             .ok_or_else(|| SandboxError::UnknownKustomerApp(name.to_owned()))
+    }
+
+    /// Registers another redirect URI for the Askara client (exact match, like the fixed
+    /// `http://127.0.0.1/callback`), as Askara's team does for an app's URL: e.g. a web app's
+    /// `http://127.0.0.1:PORT/callback`. `SandboxError::InvalidUrl` unless it is `https` or
+    /// `http` on a loopback IP literal.
+    pub fn register_askara_redirect_uri(&self, uri: &str) -> Result<(), SandboxError> {
+        askara::register_redirect(&self.state, uri).map_err(SandboxError::InvalidUrl)
     }
 
     /// Every issued access and refresh token (with its grant and expiry) as JSON, for

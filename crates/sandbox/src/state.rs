@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) tokens: Mutex<TokenStore>,
     pub(crate) kustomer: Mutex<KustomerData>,
     pub(crate) konvert: KonvertState,
+    /// Redirect URIs registered for the Askara client besides `creds.redirect_uri`.
+    pub(crate) askara_redirects: Mutex<Vec<String>>,
 }
 
 /// Cheaply clonable handle to [`Shared`].
@@ -65,6 +67,7 @@ impl AppState {
             tokens: Mutex::new(TokenStore::default()),
             kustomer: Mutex::new(kustomer),
             konvert: KonvertState::new(),
+            askara_redirects: Mutex::new(Vec::new()),
             creds,
         }))
     }

@@ -1051,3 +1051,51 @@ async fn kustomer_empty_redirect_uris_accept_loopback_and_https_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn askara_accepts_a_redirect_uri_registered_at_run_time_exactly() {
+    let sb = Sandbox::start().await.unwrap();
+    let web = "http://127.0.0.1:53998/callback";
+    let url = askara_authorize_url(&sb, "").replace(&enc(REDIRECT), &enc(web));
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 400);
+
+    sb.register_askara_redirect_uri(web).unwrap();
+    let cb = sb.approve(&url).await.unwrap();
+    assert!(cb.starts_with(&format!("{web}?code=")), "{cb}");
+    // Exact match still: another port is not registered, and the fixed URI keeps working.
+    let other = askara_authorize_url(&sb, "")
+        .replace(&enc(REDIRECT), &enc("http://127.0.0.1:53997/callback"));
+    assert_eq!(client().get(&other).send().await.unwrap().status(), 400);
+    assert!(
+        sb.approve(&askara_authorize_url(&sb, ""))
+            .await
+            .unwrap()
+            .starts_with(REDIRECT)
+    );
+
+    // S8: neither a host name nor plain http elsewhere can be registered, in Rust or HTTP.
+    assert!(matches!(
+        sb.register_askara_redirect_uri("http://localhost:53998/callback"),
+        Err(sandbox::SandboxError::InvalidUrl(_))
+    ));
+    let control = format!("{}/_sandbox/redirect_uris", sb.url(Provider::Askara));
+    let refused = client()
+        .post(&control)
+        .json(&serde_json::json!({ "redirect_uri": "http://app.example/cb" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let ok = client()
+        .post(&control)
+        .json(&serde_json::json!({ "redirect_uri": "https://app.example/cb" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let listed = json(ok).await;
+    assert_eq!(
+        listed["redirect_uris"],
+        serde_json::json!([REDIRECT, web, "https://app.example/cb"])
+    );
+}
