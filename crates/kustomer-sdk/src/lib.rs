@@ -83,6 +83,10 @@ pub use models::{
 };
 pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
 
+/// The Redis token store, for running more than one process (feature `redis`).
+#[cfg(feature = "redis")]
+pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
+
 /// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
 pub use oauth_flow::{
     AuthorizedCode, ExposeSecret, PendingAuthorization, SecretString, Token, TokenStore,
