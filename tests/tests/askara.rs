@@ -334,6 +334,12 @@ async fn s6_denied_consent_is_a_typed_error_and_sends_nothing() {
 async fn file_store_session_survives_a_restart() {
     let env = Env::start().await;
     let dir = tempfile::tempdir().unwrap();
+    // FileStore refuses a directory other users may enter; tempfile's follows the umask.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let rt_before = {
         let askara = env.client(Arc::new(FileStore::new(dir.path())));
         let session = env.sign_in(&askara, "alice").await;

@@ -415,6 +415,7 @@ async fn s17_a_rejected_refresh_token_requires_a_new_login() {
         access_token: SecretString::from("kp_at_stale".to_owned()),
         token_type: "Bearer".into(),
         expires_at: Some(SystemTime::now() - Duration::from_secs(10)),
+        issued_at: None,
         refresh_token: Some(SecretString::from("kp_rt_unknown_canary".to_owned())),
         scope: None,
         extra: Map::new(),

@@ -143,6 +143,7 @@ fn token(expires_in: u64) -> Token {
         access_token: SecretString::from(ACCESS_TOKEN.to_owned()),
         token_type: "Bearer".into(),
         expires_at: Some(SystemTime::now() + Duration::from_secs(expires_in)),
+        issued_at: None,
         refresh_token: Some(SecretString::from(REFRESH_TOKEN.to_owned())),
         scope: None,
         extra: Map::new(),

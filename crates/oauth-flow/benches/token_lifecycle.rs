@@ -88,6 +88,7 @@ fn token(access: &str, refresh: Option<&str>, expires_at: SystemTime) -> Token {
         access_token: SecretString::from(access.to_owned()),
         token_type: "Bearer".into(),
         expires_at: Some(expires_at),
+        issued_at: None,
         refresh_token: refresh.map(|r| SecretString::from(r.to_owned())),
         scope: None,
         extra: Default::default(),

@@ -204,14 +204,19 @@ mod used_states {
     static USED: LazyLock<Mutex<HashMap<[u8; 32], u64>>> =
         LazyLock::new(|| Mutex::new(HashMap::new()));
 
-    /// Records `state` of `provider` as used until `expires` (unix seconds); false if it
-    /// already was.
-    pub(super) fn mark(provider: &str, state: &[u8], expires: u64, now: u64) -> bool {
+    /// The fingerprint under which `state` of `provider` is recorded, here and in shared
+    /// stores (`TokenStore::claim_once`): no state is kept in clear.
+    pub(super) fn fingerprint(provider: &str, state: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(provider.as_bytes());
         h.update([0]);
         h.update(state);
-        let key: [u8; 32] = h.finalize().into();
+        h.finalize().into()
+    }
+
+    /// Records the state of fingerprint `key` as used until `expires` (unix seconds); false if
+    /// it already was.
+    pub(super) fn mark(key: [u8; 32], expires: u64, now: u64) -> bool {
         let mut used = USED.lock().unwrap_or_else(|p| p.into_inner());
         used.retain(|_, until| *until >= now);
         used.insert(key, expires).is_none()
@@ -259,9 +264,20 @@ pub struct AuthorizedCode {
     pub(crate) provider: String,
     pub(crate) client_id: String,
     pub(crate) token_url: String,
+    /// The fingerprint of the authorization's `state`, claimed in the store before the code
+    /// is sent (one use across processes).
+    pub(crate) state_id: [u8; 32],
+    /// How long the claim must be remembered: until the authorization would have expired.
+    pub(crate) state_ttl: Duration,
 }
 
 impl AuthorizedCode {
+    /// The store's single-use id of this code's authorization (hex fingerprint of its state)
+    /// and how long it must be remembered.
+    pub(crate) fn single_use_id(&self) -> (String, Duration) {
+        let hex = self.state_id.iter().map(|b| format!("{b:02x}")).collect();
+        (hex, self.state_ttl)
+    }
     /// The authorization code (single use, short-lived).
     pub fn code(&self) -> &SecretString {
         &self.code
@@ -312,6 +328,7 @@ impl PendingAuthorization {
         if !bool::from(state.as_bytes().ct_eq(expected)) {
             return Err(CallbackError::StateMismatch.into());
         }
+        let state_id = used_states::fingerprint(&self.provider, expected);
         let expires = self.created_at.saturating_add(self.max_age_secs);
         let now = unix_now(now);
         if now > expires {
@@ -335,10 +352,12 @@ impl PendingAuthorization {
             (Some(""), None) => Err(CallbackError::MissingCode.into()),
             // SECURITY S1: a state yields at most one code, even if the app restored two
             // copies of this pending authorization from its session store.
-            (Some(_), None) if !used_states::mark(&self.provider, expected, expires, now) => {
+            (Some(_), None) if !used_states::mark(state_id, expires, now) => {
                 Err(CallbackError::AlreadyUsed.into())
             }
             (Some(code), None) => Ok(AuthorizedCode {
+                state_id,
+                state_ttl: Duration::from_secs(expires.saturating_sub(now).max(1)),
                 code: SecretString::from(code.to_owned()),
                 verifier: self
                     .code_verifier

@@ -53,6 +53,7 @@ pub mod error;
 pub mod grant;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+mod key;
 pub mod manager;
 pub mod pkce;
 pub mod profile;

@@ -1,29 +1,40 @@
 //! The token manager: valid access tokens on demand, refreshed ahead of expiry, one refresh in
-//! flight per grant, rotated refresh tokens persisted before use.
+//! flight per grant (in this process, and across processes through the store's lease), rotated
+//! refresh tokens persisted before use.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use secrecy::{ExposeSecret, SecretString};
-use subtle::ConstantTimeEq;
+use arc_swap::ArcSwapOption;
+use secrecy::SecretString;
 use tracing::Instrument as _;
 
 use crate::authorize::AuthorizedCode;
 use crate::client::OAuthClient;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{AccessToken, Authorization};
-use crate::error::{ConfigError, Error, ErrorCode, Result};
+use crate::error::{CallbackError, ConfigError, Error, ErrorCode, Result};
 use crate::request::HttpRequest;
-use crate::store::{GrantKey, MemoryStore, TokenStore};
+use crate::store::{GrantKey, MemoryStore, TokenStore, refresh_token_is};
 use crate::token::{Token, parse_token_response};
 use crate::transport::Transport;
 
-/// Default refresh margin: tokens are refreshed this long before they expire.
+/// Default refresh margin: tokens are refreshed this long before they expire (at most half
+/// their lifetime, so short-lived tokens are not due on arrival).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// Largest refresh margin accepted (SECURITY S21).
 pub const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// Default time-to-live of a refresh lease: longer than the default transport timeout (30 s),
+/// so a live holder keeps it for the whole token request.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(40);
+/// Default longest wait for another holder's refresh lease; longer than the TTL, so a waiter
+/// outlives the lease of a holder that died.
+pub const DEFAULT_LEASE_WAIT: Duration = Duration::from_secs(45);
+/// Default number of idle grants kept in memory; grants with a live handle are never evicted.
+pub const DEFAULT_MAX_CACHED_GRANTS: usize = 10_000;
 
 /// Hands out valid access tokens for many grants of one OAuth client.
 ///
@@ -39,7 +50,40 @@ struct Inner {
     store: Arc<dyn TokenStore>,
     clock: Arc<dyn Clock>,
     margin: Duration,
-    slots: Mutex<HashMap<GrantKey, Arc<Slot>>>,
+    lease_ttl: Duration,
+    lease_wait: Duration,
+    slots: Mutex<Slots>,
+}
+
+/// The per-grant state held in memory, bounded: idle slots beyond the capacity are evicted,
+/// least recently looked up first.
+struct Slots {
+    map: HashMap<GrantKey, Arc<Slot>>,
+    capacity: usize,
+    /// Incremented on every lookup; a slot's `last_used` is the tick of its last lookup.
+    tick: u64,
+}
+
+impl Slots {
+    /// Evicts idle slots (no handle outside the map, so no caller and no refresh in flight)
+    /// until the map is 10 % under capacity; the sort is paid once per 10 % of insertions.
+    fn evict(&mut self) {
+        if self.map.len() <= self.capacity {
+            return;
+        }
+        let target = self.capacity - self.capacity / 10;
+        let mut idle: Vec<(u64, GrantKey)> = self
+            .map
+            .iter()
+            .filter(|(_, slot)| Arc::strong_count(slot) == 1)
+            .map(|(key, slot)| (slot.last_used.load(Ordering::Relaxed), key.clone()))
+            .collect();
+        idle.sort_unstable_by_key(|(used, _)| *used);
+        let excess = self.map.len().saturating_sub(target);
+        for (_, key) in idle.into_iter().take(excess) {
+            self.map.remove(&key);
+        }
+    }
 }
 
 /// How a grant gets a new access token.
@@ -52,17 +96,23 @@ enum Renewal {
 }
 
 struct Slot {
+    /// The warm path's one read: lock-free.
+    current: ArcSwapOption<Current>,
+    /// Bumped each time `current` changes: a caller that waited for the flight lock accepts a
+    /// token obtained after it started waiting instead of judging it again.
+    generation: AtomicU64,
+    /// The manager's lookup tick when this slot was last handed out (eviction order).
+    last_used: AtomicU64,
+    flight: tokio::sync::Mutex<()>,
     key: GrantKey,
     renewal: Renewal,
-    current: RwLock<Option<Arc<Current>>>,
-    flight: tokio::sync::Mutex<()>,
 }
 
 // `repr(C)`, fields in this order: what the warm path reads (`refresh_due`, `persisted`,
-// `bearer`) sits at the front, beside the reference counts, in as few cache lines as can be.
+// `bearer`) sits at the front, in as few cache lines as can be.
 #[repr(C)]
 struct Current {
-    /// `expires_at - margin`: from then on, callers refresh first.
+    /// From then on, callers refresh first (see [`Token::refresh_due`]).
     refresh_due: Option<SystemTime>,
     /// False when a rotated token could not be saved: it must be saved before it is used.
     persisted: bool,
@@ -82,8 +132,16 @@ pub struct ManagerSettings {
     pub store: Option<Arc<dyn TokenStore>>,
     /// The clock (default: the system clock).
     pub clock: Option<Arc<dyn Clock>>,
-    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes).
+    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes; never
+    /// more than half a token's lifetime).
     pub refresh_margin: Option<Duration>,
+    /// How long a refresh lease lives if its holder dies (default 40 s).
+    pub lease_ttl: Option<Duration>,
+    /// How long a caller waits for another holder's lease before [`Error::LeaseTimeout`]
+    /// (default 45 s).
+    pub lease_wait: Option<Duration>,
+    /// How many idle grants stay cached in memory (default 10,000).
+    pub max_cached_grants: Option<usize>,
 }
 
 impl fmt::Debug for ManagerSettings {
@@ -92,6 +150,9 @@ impl fmt::Debug for ManagerSettings {
             .field("store", &self.store.is_some())
             .field("clock", &self.clock.is_some())
             .field("refresh_margin", &self.refresh_margin)
+            .field("lease_ttl", &self.lease_ttl)
+            .field("lease_wait", &self.lease_wait)
+            .field("max_cached_grants", &self.max_cached_grants)
             .finish()
     }
 }
@@ -101,16 +162,14 @@ impl fmt::Debug for ManagerSettings {
 pub struct TokenManagerBuilder {
     client: OAuthClient,
     transport: Arc<dyn Transport>,
-    store: Option<Arc<dyn TokenStore>>,
-    clock: Arc<dyn Clock>,
-    margin: Duration,
+    settings: ManagerSettings,
 }
 
 impl fmt::Debug for TokenManagerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenManagerBuilder")
             .field("client", &self.client)
-            .field("margin", &self.margin)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -118,45 +177,74 @@ impl fmt::Debug for TokenManagerBuilder {
 impl TokenManagerBuilder {
     /// Where tokens are persisted (default: a [`MemoryStore`]).
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+        self.settings.store = Some(store);
         self
     }
     /// The clock (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.settings.clock = Some(clock);
         self
     }
-    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes).
+    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes; never more
+    /// than half a token's lifetime).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
+        self.settings.refresh_margin = Some(margin);
+        self
+    }
+    /// How long a refresh lease lives if its holder dies (default 40 s).
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.lease_ttl = Some(ttl);
+        self
+    }
+    /// How long a caller waits for another process's refresh lease (default 45 s).
+    pub fn lease_wait(mut self, wait: Duration) -> Self {
+        self.settings.lease_wait = Some(wait);
+        self
+    }
+    /// How many idle grants stay cached in memory (default 10,000); the least recently used
+    /// are evicted beyond it (they are loaded from the store again when next used).
+    pub fn max_cached_grants(mut self, n: usize) -> Self {
+        self.settings.max_cached_grants = Some(n);
         self
     }
     /// Applies the settings that are set; the others keep their current values.
     pub fn settings(mut self, settings: ManagerSettings) -> Self {
-        if let Some(store) = settings.store {
-            self.store = Some(store);
-        }
-        if let Some(clock) = settings.clock {
-            self.clock = clock;
-        }
-        if let Some(margin) = settings.refresh_margin {
-            self.margin = margin;
-        }
+        let s = &mut self.settings;
+        s.store = settings.store.or(s.store.take());
+        s.clock = settings.clock.or(s.clock.take());
+        s.refresh_margin = settings.refresh_margin.or(s.refresh_margin);
+        s.lease_ttl = settings.lease_ttl.or(s.lease_ttl);
+        s.lease_wait = settings.lease_wait.or(s.lease_wait);
+        s.max_cached_grants = settings.max_cached_grants.or(s.max_cached_grants);
         self
     }
     /// Builds the manager.
     pub fn build(self) -> Result<TokenManager> {
-        if self.margin > MAX_REFRESH_MARGIN {
+        let s = self.settings;
+        let margin = s.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN);
+        if margin > MAX_REFRESH_MARGIN {
             return Err(ConfigError::Other("refresh margin must be at most 300 s".into()).into());
+        }
+        let lease_ttl = s.lease_ttl.unwrap_or(DEFAULT_LEASE_TTL);
+        if lease_ttl.is_zero() {
+            return Err(
+                ConfigError::Other("the lease time-to-live must not be zero".into()).into(),
+            );
         }
         Ok(TokenManager {
             inner: Arc::new(Inner {
                 client: self.client,
                 transport: self.transport,
-                store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-                clock: self.clock,
-                margin: self.margin,
-                slots: Mutex::new(HashMap::new()),
+                store: s.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                clock: s.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                margin,
+                lease_ttl,
+                lease_wait: s.lease_wait.unwrap_or(DEFAULT_LEASE_WAIT),
+                slots: Mutex::new(Slots {
+                    map: HashMap::new(),
+                    capacity: s.max_cached_grants.unwrap_or(DEFAULT_MAX_CACHED_GRANTS),
+                    tick: 0,
+                }),
             }),
         })
     }
@@ -168,9 +256,7 @@ impl TokenManager {
         TokenManagerBuilder {
             client,
             transport,
-            store: None,
-            clock: Arc::new(SystemClock),
-            margin: DEFAULT_REFRESH_MARGIN,
+            settings: ManagerSettings::default(),
         }
     }
 
@@ -208,19 +294,40 @@ impl TokenManager {
         )
     }
 
+    /// How many grants are cached in memory now (idle ones beyond the configured maximum are
+    /// evicted).
+    pub fn cached_grants(&self) -> usize {
+        self.lock_slots().map.len()
+    }
+
+    fn lock_slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        // The map is only ever changed by single inserts and removals: a panic elsewhere while
+        // it was held cannot leave it half-updated.
+        self.inner.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn slot(&self, key: GrantKey, renewal: Renewal) -> GrantHandle {
-        let mut slots = self.inner.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = slots
-            .entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(Slot {
-                    key,
-                    renewal,
-                    current: RwLock::new(None),
+        let mut slots = self.lock_slots();
+        slots.tick += 1;
+        let tick = slots.tick;
+        let slot = match slots.map.get(&key) {
+            Some(slot) => slot.clone(),
+            None => {
+                let slot = Arc::new(Slot {
+                    current: ArcSwapOption::empty(),
+                    generation: AtomicU64::new(0),
+                    last_used: AtomicU64::new(tick),
                     flight: tokio::sync::Mutex::new(()),
-                })
-            })
-            .clone();
+                    key: key.clone(),
+                    renewal,
+                });
+                slots.map.insert(key, slot.clone());
+                slots.evict();
+                slot
+            }
+        };
+        slot.last_used.store(tick, Ordering::Relaxed);
+        drop(slots);
         GrantHandle {
             slot,
             clock: self.inner.clock.clone(),
@@ -229,32 +336,35 @@ impl TokenManager {
     }
 
     /// Exchanges an authorization code for tokens, saves them for `subject` and returns the
-    /// grant's handle. A code is sent once, never retried (SECURITY S13).
+    /// grant's handle. A code is sent once, never retried (SECURITY S13); its authorization
+    /// `state` is claimed in the store first, so a callback completed in one process is refused
+    /// with [`CallbackError::AlreadyUsed`] in every process sharing the store (S1).
     pub async fn exchange_code(&self, subject: &str, code: AuthorizedCode) -> Result<GrantHandle> {
+        let key = self.key(subject);
+        let (id, ttl) = code.single_use_id();
+        if !self.inner.store.claim_once(&key, &id, ttl).await? {
+            return Err(CallbackError::AlreadyUsed.into());
+        }
         let req = self.inner.client.exchange_code_request(&code)?;
         let token = send_token_request(&self.inner, req, "authorization_code").await?;
         let handle = self.grant(subject);
-        let slot = handle.slot.clone();
-        let _flight = slot.flight.lock().await;
+        let _flight = handle.slot.flight.lock().await;
         if let Err(e) = self.inner.store.save(&handle.slot.key, &token).await {
             // Keep the tokens: the save is retried before the first use.
             handle.set_current(token, false);
             return Err(e);
         }
         handle.set_current(token, true);
-        drop(_flight);
-        Ok(handle)
+        Ok(handle.clone())
     }
 
     /// Saves a token obtained elsewhere (e.g. migrated from another system) for `subject`.
     pub async fn insert(&self, subject: &str, token: Token) -> Result<GrantHandle> {
         let handle = self.grant(subject);
-        let slot = handle.slot.clone();
-        let _flight = slot.flight.lock().await;
+        let _flight = handle.slot.flight.lock().await;
         self.inner.store.save(&handle.slot.key, &token).await?;
         handle.set_current(token, true);
-        drop(_flight);
-        Ok(handle)
+        Ok(handle.clone())
     }
 }
 
@@ -292,15 +402,23 @@ impl GrantHandle {
 
     /// A valid access token.
     ///
-    /// - Served from memory while it is more than the refresh margin away from expiry.
+    /// - Served from memory while it is more than the refresh margin away from expiry (the
+    ///   margin is at most half the token's lifetime). The warm path never touches the store.
     /// - Otherwise refreshed, with at most one refresh in flight per grant: concurrent callers
-    ///   wait for that refresh and share its result (single-flight).
-    /// - Before refreshing, the store is read again: another process may have rotated already.
-    /// - A rotated refresh token is saved to the store before the new access token is handed to
-    ///   anyone; if the save fails, the caller gets [`Error::Store`], the new tokens stay in
-    ///   memory and the save is retried on the next call.
-    /// - A refresh answered with `invalid_grant` gives [`Error::ReauthorizationRequired`] and
-    ///   removes the grant from the store if the store still holds the rejected token.
+    ///   wait for that refresh and take its result (single-flight), even when the new token is
+    ///   itself short-lived.
+    /// - Across processes: the refresh runs under the store's lease for this grant; under it
+    ///   the store is read again, and if another process rotated already, its token is used.
+    /// - A rotated refresh token is saved to the store (compare-and-swap on the refresh token
+    ///   it replaces) before the new access token is handed to anyone; if the save fails, the
+    ///   caller gets [`Error::Store`], the new tokens stay in memory and the save is retried on
+    ///   the next call.
+    /// - The refresh runs in its own task: a caller that stops waiting (a dropped future, a
+    ///   timeout) does not abort it, so a rotated refresh token is never lost half-way.
+    /// - A refresh answered with `invalid_grant` re-reads the store: a refresh token rotated by
+    ///   another process in the meantime is used. Otherwise it gives
+    ///   [`Error::ReauthorizationRequired`] and removes the grant from the store if the store
+    ///   still holds the rejected token.
     pub async fn access_token(&self) -> Result<AccessToken> {
         if let Some(token) = self.fresh(|c| Some(c.access.clone())) {
             return Ok(token);
@@ -326,7 +444,7 @@ impl GrantHandle {
     /// current token, or returns the newer token another caller already obtained (so many
     /// requests failing together cause a single refresh).
     pub async fn refresh_after_unauthorized(&self, used: &AccessToken) -> Result<AccessToken> {
-        self.renew(Some(used)).await
+        self.renew(Some(used.clone())).await
     }
 
     /// Refreshes now, whatever the expiry says (e.g. after the user's permissions changed),
@@ -338,12 +456,12 @@ impl GrantHandle {
             .token()
             .await?
             .map(|t| AccessToken::new(t.access_token));
-        self.renew(current.as_ref()).await
+        self.renew(current).await
     }
 
     /// The current token set (scope, expiry, extra fields), from memory or the store.
     pub async fn token(&self) -> Result<Option<Token>> {
-        if let Some(c) = self.read() {
+        if let Some(c) = self.slot.current.load_full() {
             return Ok(Some(c.token.clone()));
         }
         match self.slot.renewal {
@@ -352,24 +470,21 @@ impl GrantHandle {
         }
     }
 
+    /// When the current access token expires, if known (from memory or the store).
+    pub async fn expires_at(&self) -> Result<Option<SystemTime>> {
+        Ok(self.token().await?.and_then(|t| t.expires_at))
+    }
+
     /// Forgets the grant: clears memory and deletes it from the store.
     pub async fn forget(&self) -> Result<()> {
         let _flight = self.slot.flight.lock().await;
-        *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = None;
+        self.clear();
         self.inner.store.delete(&self.slot.key).await
     }
 
-    fn read(&self) -> Option<Arc<Current>> {
-        self.slot
-            .current
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// The warm path: one read lock, one clock read, one clone of what `pick` selects.
+    /// The warm path: one lock-free load, one clock read, one clone of what `pick` selects.
     fn fresh<T>(&self, pick: impl FnOnce(&Current) -> Option<T>) -> Option<T> {
-        let guard = self.slot.current.read().unwrap_or_else(|p| p.into_inner());
+        let guard = self.slot.current.load();
         let current = guard.as_ref()?;
         if !current.persisted {
             return None;
@@ -382,116 +497,218 @@ impl GrantHandle {
 
     fn set_current(&self, token: Token, persisted: bool) -> AccessToken {
         let access = AccessToken::new(token.access_token.clone());
-        let refresh_due = token
-            .expires_at
-            .map(|at| at.checked_sub(self.inner.margin).unwrap_or(at));
+        let refresh_due = token.refresh_due(self.inner.margin);
         let bearer = Authorization::bearer(access.clone()).ok();
-        *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Current {
+        self.slot.current.store(Some(Arc::new(Current {
             access: access.clone(),
             bearer,
             refresh_due,
             token,
             persisted,
-        }));
+        })));
+        self.slot.generation.fetch_add(1, Ordering::AcqRel);
         access
     }
 
-    fn is_due(&self, token: &Token) -> bool {
-        token.expires_within(self.inner.margin, self.clock.now())
+    fn clear(&self) {
+        self.slot.current.store(None);
+        self.slot.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    async fn renew(&self, failed: Option<&AccessToken>) -> Result<AccessToken> {
+    fn is_due(&self, token: &Token) -> bool {
+        token.is_due(self.inner.margin, self.clock.now())
+    }
+
+    /// The slow path. The work runs in a task of its own so that a caller who stops waiting
+    /// cannot cut a refresh between the token response and the save of the rotated token.
+    async fn renew(&self, failed: Option<AccessToken>) -> Result<AccessToken> {
+        // Read before waiting for the flight lock: a token set after this point was obtained
+        // for (or after) this caller's request.
+        let seen = self.slot.generation.load(Ordering::Acquire);
+        let handle = self.clone();
+        let task = tokio::spawn(async move { handle.renew_locked(failed, seen).await });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(Error::Transport {
+                message: "the refresh was cancelled: the runtime is shutting down".into(),
+            }),
+        }
+    }
+
+    async fn renew_locked(&self, failed: Option<AccessToken>, seen: u64) -> Result<AccessToken> {
         let _flight = self.slot.flight.lock().await;
-        let key = &self.slot.key;
 
         // Another caller may have finished a refresh while we waited.
-        if let Some(current) = self.read() {
-            let superseded = failed.is_some_and(|f| !f.same_as(&current.access));
+        if let Some(current) = self.slot.current.load_full() {
             if !current.persisted {
                 // A rotated token that could not be saved: save it before anyone uses it.
-                self.inner.store.save(key, &current.token).await?;
-                return Ok(self.set_current(current.token.clone(), true));
+                return self.save_pending(&current.token).await;
             }
-            if superseded || (failed.is_none() && !self.is_due(&current.token)) {
+            let superseded = failed.as_ref().is_some_and(|f| !f.same_as(&current.access));
+            let obtained_since = self.slot.generation.load(Ordering::Acquire) != seen
+                && !current
+                    .token
+                    .expires_within(Duration::ZERO, self.clock.now());
+            if superseded || (failed.is_none() && (obtained_since || !self.is_due(&current.token)))
+            {
                 return Ok(current.access.clone());
             }
         }
 
-        let stored = match &self.slot.renewal {
+        match &self.slot.renewal {
             Renewal::ClientCredentials(scopes) => {
                 let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
                 let req = self.inner.client.client_credentials_request(&scopes)?;
                 let token = send_token_request(&self.inner, req, "client_credentials").await?;
-                return Ok(self.set_current(token, true));
+                Ok(self.set_current(token, true))
             }
-            // SECURITY S16: reload the store first; another process may have rotated.
-            Renewal::RefreshToken => self.inner.store.load(key).await?,
-        };
-        let memory = self.read().map(|c| c.token.clone());
-        let base = match (stored, memory) {
-            (Some(s), _) => s,
-            (None, Some(m)) => m,
-            (None, None) => {
-                return Err(Error::ReauthorizationRequired {
-                    key: key.clone(),
-                    reason: "no token is stored for this grant; authorize first".into(),
-                });
+            Renewal::RefreshToken => {
+                let key = &self.slot.key;
+                let lease = self
+                    .inner
+                    .store
+                    .lease(key, self.inner.lease_ttl, self.inner.lease_wait)
+                    .await?;
+                let out = self.refresh_under_lease(failed.as_ref()).await;
+                match lease.release().await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        grant = %key,
+                        "the refresh lease had lapsed before it was released; \
+                         raise the lease time-to-live above the token request timeout"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(grant = %key, error = %e, "could not release the refresh lease")
+                    }
+                }
+                out
             }
-        };
-        let stored_is_newer = failed.is_some_and(|f| !f.secret_eq(&base.access_token));
-        if stored_is_newer || (failed.is_none() && !self.is_due(&base)) {
-            return Ok(self.set_current(base, true));
         }
-        let Some(refresh_token) = base.refresh_token.clone() else {
+    }
+
+    /// Saves a token that is in memory only (its save failed earlier), under the lease.
+    async fn save_pending(&self, token: &Token) -> Result<AccessToken> {
+        let key = &self.slot.key;
+        let store = &self.inner.store;
+        let lease = store
+            .lease(key, self.inner.lease_ttl, self.inner.lease_wait)
+            .await?;
+        let saved = store.save(key, token).await;
+        let _ = lease.release().await;
+        saved?;
+        Ok(self.set_current(token.clone(), true))
+    }
+
+    /// SECURITY S16/S17 across processes: the store is read under the lease, a refresh token
+    /// another process rotated is used instead of spending ours, and the result is saved with
+    /// compare-and-swap on the refresh token it replaces.
+    async fn refresh_under_lease(&self, failed: Option<&AccessToken>) -> Result<AccessToken> {
+        let key = &self.slot.key;
+        let store = &self.inner.store;
+        let stored = store.load(key).await?;
+        let from_store = stored.is_some();
+        let memory = self.slot.current.load_full().map(|c| c.token.clone());
+        let Some(mut base) = stored.or(memory) else {
             return Err(Error::ReauthorizationRequired {
                 key: key.clone(),
-                reason: "the access token expired and no refresh token was issued".into(),
+                reason: "no token is stored for this grant; authorize first".into(),
             });
         };
+        // What the store holds now: the compare-and-swap's expected value.
+        let mut expected = if from_store {
+            base.refresh_token.clone()
+        } else {
+            None
+        };
+        let stored_is_newer = failed.is_some_and(|f| !f.secret_eq(&base.access_token));
+        if from_store && (stored_is_newer || (failed.is_none() && !self.is_due(&base))) {
+            return Ok(self.set_current(base, true));
+        }
 
-        let req = self.inner.client.refresh_request(&refresh_token)?;
-        let mut token = match send_token_request(&self.inner, req, "refresh_token").await {
-            Ok(t) => t,
-            Err(e) if e.oauth_code() == Some(&ErrorCode::InvalidGrant) => {
-                *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = None;
-                // SECURITY S17: delete only if the store still holds the rejected token.
-                if let Some(now) = self.inner.store.load(key).await?
-                    && now
-                        .refresh_token
-                        .as_ref()
-                        .is_some_and(|rt| secret_eq(rt, &refresh_token))
-                {
-                    self.inner.store.delete(key).await?;
-                }
+        // At most two refreshes: ours, and one with a token another process rotated while our
+        // lease had lapsed (found on `invalid_grant`).
+        for attempt in 0..2 {
+            let Some(refresh_token) = base.refresh_token.clone() else {
                 return Err(Error::ReauthorizationRequired {
                     key: key.clone(),
-                    reason: "the refresh token was rejected (invalid_grant)".into(),
+                    reason: "the access token expired and no refresh token was issued".into(),
                 });
+            };
+            let req = self.inner.client.refresh_request(&refresh_token)?;
+            match send_token_request(&self.inner, req, "refresh_token").await {
+                Ok(token) => return self.save_refreshed(token, &base, expected.as_ref()).await,
+                Err(e) if e.oauth_code() == Some(&ErrorCode::InvalidGrant) => {
+                    let now = store.load(key).await?;
+                    if attempt == 0
+                        && let Some(now) = now
+                        && now.refresh_token.is_some()
+                        && !refresh_token_is(Some(&now), Some(&refresh_token))
+                    {
+                        // Another process rotated: its token, not a re-authorization.
+                        if !self.is_due(&now) {
+                            return Ok(self.set_current(now, true));
+                        }
+                        expected = now.refresh_token.clone();
+                        base = now;
+                        continue;
+                    }
+                    self.clear();
+                    // SECURITY S17: delete only if the store still holds the rejected token.
+                    store.delete_if(key, &refresh_token).await?;
+                    return Err(Error::ReauthorizationRequired {
+                        key: key.clone(),
+                        reason: "the refresh token was rejected (invalid_grant)".into(),
+                    });
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        };
+        }
+        Err(Error::ReauthorizationRequired {
+            key: key.clone(),
+            reason: "the refresh token was rejected (invalid_grant)".into(),
+        })
+    }
+
+    async fn save_refreshed(
+        &self,
+        mut token: Token,
+        base: &Token,
+        expected: Option<&SecretString>,
+    ) -> Result<AccessToken> {
+        let key = &self.slot.key;
         // RFC 6749 §6: no new refresh token means the old one stays valid.
         if token.refresh_token.is_none() {
-            token.refresh_token = Some(refresh_token);
+            token.refresh_token = base.refresh_token.clone();
         }
         if token.scope.is_none() {
             token.scope = base.scope.clone();
         }
         // Persist before anyone sees the new access token.
-        if let Err(e) = self.inner.store.save(key, &token).await {
-            self.set_current(token, false);
-            return Err(e);
+        match self.inner.store.save_if(key, expected, &token).await {
+            Ok(true) => Ok(self.set_current(token, true)),
+            Ok(false) => {
+                // Our lease lapsed and another process saved meanwhile: the store is what every
+                // process uses from now on.
+                tracing::warn!(
+                    grant = %key,
+                    "the grant changed in the store during this refresh (the lease lapsed); \
+                     using the stored token"
+                );
+                match self.inner.store.load(key).await? {
+                    Some(stored) => Ok(self.set_current(stored, true)),
+                    None => {
+                        self.inner.store.save(key, &token).await?;
+                        Ok(self.set_current(token, true))
+                    }
+                }
+            }
+            Err(e) => {
+                self.set_current(token, false);
+                Err(e)
+            }
         }
-        Ok(self.set_current(token, true))
     }
-}
-
-fn secret_eq(a: &SecretString, b: &SecretString) -> bool {
-    bool::from(
-        a.expose_secret()
-            .as_bytes()
-            .ct_eq(b.expose_secret().as_bytes()),
-    )
 }
 
 /// Sends a token request and parses the answer, inside a `tracing` span that records the grant

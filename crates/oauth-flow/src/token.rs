@@ -26,6 +26,10 @@ pub struct Token {
     /// When the access token expires, if known (from `expires_in`, or the JWT `exp` claim).
     #[serde(default, with = "unix_opt")]
     pub expires_at: Option<SystemTime>,
+    /// When the token request was sent, if known: with `expires_at` it gives the token's
+    /// lifetime, which bounds the refresh margin (a 60 s token is not "due" on arrival).
+    #[serde(default, with = "unix_opt", skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<SystemTime>,
     /// The refresh token, if one was issued.
     #[serde(default, serialize_with = "ser_secret_opt")]
     pub refresh_token: Option<SecretString>,
@@ -54,6 +58,24 @@ impl Token {
             Some(at) => now + margin >= at,
             None => false,
         }
+    }
+
+    /// When this token should be refreshed given the `margin`: `expires_at - margin`, with the
+    /// margin capped at half the token's lifetime when the lifetime is known, so that a token
+    /// living no longer than the margin is not due the moment it arrives. `None`: no known
+    /// expiry (refreshed on a 401 only).
+    pub fn refresh_due(&self, margin: Duration) -> Option<SystemTime> {
+        let at = self.expires_at?;
+        let margin = match self.issued_at.and_then(|i| at.duration_since(i).ok()) {
+            Some(lifetime) => margin.min(lifetime / 2),
+            None => margin,
+        };
+        Some(at.checked_sub(margin).unwrap_or(at))
+    }
+
+    /// Whether the token is due for a refresh at `now` (see [`refresh_due`](Self::refresh_due)).
+    pub fn is_due(&self, margin: Duration, now: SystemTime) -> bool {
+        self.refresh_due(margin).is_some_and(|due| now >= due)
     }
 }
 
@@ -189,6 +211,7 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SystemTime) -> Result<
         access_token: SecretString::from(access_token),
         token_type,
         expires_at,
+        issued_at: Some(sent_at),
         refresh_token,
         scope,
         extra: map,

@@ -35,7 +35,7 @@ fn tok(n: usize) -> Token {
 
 #[tokio::test]
 async fn round_trip_delete_and_debug() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let store = FileStore::new(dir.path().join("tokens"));
     let k = key("u");
     assert!(store.load(&k).await.unwrap().is_none());
@@ -66,7 +66,7 @@ async fn s26_file_0600_and_dir_0700_under_umask_000() {
     use rustix::fs::Mode;
     use std::os::unix::fs::PermissionsExt;
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let store_dir = dir.path().join("a/b/tokens");
     let store = FileStore::new(&store_dir);
     let k = key("u");
@@ -95,7 +95,7 @@ async fn s26_file_0600_and_dir_0700_under_umask_000() {
 /// reports a typed store error.
 #[tokio::test]
 async fn s26_failed_save_keeps_the_old_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let store = FileStore::new(dir.path());
     let k = key("u");
     store.save(&k, &tok(1)).await.unwrap();
@@ -130,7 +130,7 @@ async fn s26_failed_save_keeps_the_old_file() {
 async fn s26_read_only_directory_keeps_the_old_file() {
     use std::os::unix::fs::PermissionsExt;
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let store = FileStore::new(dir.path());
     let k = key("u");
     store.save(&k, &tok(1)).await.unwrap();
@@ -152,7 +152,7 @@ async fn s26_read_only_directory_keeps_the_old_file() {
 /// A store directory under a regular file cannot be created: typed errors for save and load.
 #[tokio::test]
 async fn store_under_a_file_is_a_typed_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
     let store = FileStore::new(file.join("tokens"));
@@ -168,7 +168,7 @@ async fn store_under_a_file_is_a_typed_error() {
 /// rewrites it; nor does a token manager that fails to load it.
 #[tokio::test]
 async fn corrupt_file_is_a_typed_error_and_is_not_overwritten() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let store = Arc::new(FileStore::new(dir.path()));
     let k = key("u");
     store.save(&k, &tok(1)).await.unwrap();
@@ -234,7 +234,7 @@ async fn corrupt_file_is_a_typed_error_and_is_not_overwritten() {
 /// in one process): every save succeeds and every load reads a complete record.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_saves_of_one_grant_never_corrupt_the_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let k = key("u");
     FileStore::new(dir.path()).save(&k, &tok(0)).await.unwrap();
     let mut tasks = Vec::new();

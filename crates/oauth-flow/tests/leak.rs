@@ -167,7 +167,7 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
     );
 
     // --- Exchange, API calls, 401 → refresh, invalid_grant. --------------------------------
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::private_tempdir();
     let store = Arc::new(FileStore::new(dir.path()));
     ex.debug("file store", &store);
     let clock = Arc::new(ManualClock::new(SystemTime::now()));

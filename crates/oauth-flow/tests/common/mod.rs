@@ -495,3 +495,15 @@ pub fn capturing_dispatch(capture: &Capture) -> tracing::Dispatch {
         .finish();
     tracing::Dispatch::new(subscriber)
 }
+
+/// A temporary directory only its owner may enter, as `FileStore` requires of an existing
+/// directory (the `tempfile` default follows the umask).
+pub fn private_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    dir
+}
