@@ -27,3 +27,8 @@ pub mod test_util;
 
 pub use error::BuildError;
 pub use store::{DEFAULT_PREFIX, DEFAULT_RESPONSE_TIMEOUT, RedisStore, RedisStoreBuilder};
+
+/// The README's example, compiled as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

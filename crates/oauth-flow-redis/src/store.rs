@@ -31,43 +31,34 @@ const MAX_LEASE_POLL: Duration = Duration::from_millis(50);
 
 /// Saves the record only if the stored refresh-token fingerprint is `ARGV[1]` (`""`: no token, or
 /// one without a refresh token). The fingerprint sits beside the JSON so Lua parses no JSON.
-static SAVE_IF: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+const SAVE_IF_LUA: &str = r"
 local stored = redis.call('HGET', KEYS[1], 'rt') or ''
 if stored ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'record', ARGV[2], 'rt', ARGV[3])
 return 1
-",
-    )
-});
+";
+static SAVE_IF: LazyLock<Script> = LazyLock::new(|| Script::new(SAVE_IF_LUA));
 
 /// Deletes the record only if its refresh-token fingerprint is `ARGV[1]`; a missing record counts
 /// as deleted.
-static DELETE_IF: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+const DELETE_IF_LUA: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
 if redis.call('HGET', KEYS[1], 'rt') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
-",
-    )
-});
+";
+static DELETE_IF: LazyLock<Script> = LazyLock::new(|| Script::new(DELETE_IF_LUA));
 
 /// Ends a lease only if `ARGV[1]` still owns it: a lease that lapsed and was taken by another
 /// holder is left alone.
-static RELEASE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+const RELEASE_LUA: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1
 end
 return 0
-",
-    )
-});
+";
+static RELEASE: LazyLock<Script> = LazyLock::new(|| Script::new(RELEASE_LUA));
 
 /// Tokens in Redis, shared by every process that points at the same server and prefix: the store
 /// for a fleet (several replicas, hosts or workers refreshing the same grants).
@@ -142,6 +133,27 @@ impl RedisStore {
         self.timeout
     }
 
+    /// Caches the Lua scripts in Redis (one round trip), so a refresh's first save and release
+    /// cost one round trip each. A Redis that lost them (a restart) gets them again on first use.
+    async fn load_scripts(&self) -> std::result::Result<(), BuildError> {
+        let mut pipe = redis::pipe();
+        for code in [SAVE_IF_LUA, DELETE_IF_LUA, RELEASE_LUA] {
+            pipe.cmd("SCRIPT").arg("LOAD").arg(code);
+        }
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(self.timeout, pipe.query_async::<Vec<String>>(&mut conn)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(source)) => Err(BuildError::Connect {
+                url: self.url.clone(),
+                source,
+            }),
+            Err(_) => Err(BuildError::ConnectTimeout {
+                url: self.url.clone(),
+                timeout: self.timeout,
+            }),
+        }
+    }
+
     /// Runs one Redis operation under the response timeout, mapping failures to
     /// `Error::Store` naming Redis.
     async fn run<T, F>(&self, key: &GrantKey, what: &'static str, op: F) -> Result<T>
@@ -196,7 +208,7 @@ impl RedisStoreBuilder {
                 });
             }
         };
-        Ok(RedisStore {
+        let store = RedisStore {
             conn: Counted {
                 conn,
                 trips: Arc::new(AtomicU64::new(0)),
@@ -204,7 +216,9 @@ impl RedisStoreBuilder {
             keys: Keys::new(self.prefix),
             url,
             timeout: self.response_timeout,
-        })
+        };
+        store.load_scripts().await?;
+        Ok(store)
     }
 }
 
@@ -347,12 +361,6 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
-/// The key `claim_once` failures are reported under: the contract's `Error::Store` names a grant,
-/// and a single-use id belongs to none.
-fn claim_key() -> GrantKey {
-    GrantKey::new("oauth-flow-redis", "", "authorization state")
-}
-
 #[async_trait]
 impl TokenStore for RedisStore {
     async fn load(&self, key: &GrantKey) -> Result<Option<Token>> {
@@ -469,7 +477,7 @@ impl TokenStore for RedisStore {
         Ok(deleted == 1)
     }
 
-    async fn claim_once(&self, id: &str, ttl: Duration) -> Result<bool> {
+    async fn claim_once(&self, key: &GrantKey, id: &str, ttl: Duration) -> Result<bool> {
         let mut conn = self.conn.clone();
         let cmd = redis::cmd("SET")
             .arg(self.keys.used(id))
@@ -479,11 +487,7 @@ impl TokenStore for RedisStore {
             .arg(millis(ttl))
             .to_owned();
         let claimed: Option<String> = self
-            .run(
-                &claim_key(),
-                "record a single-use value",
-                cmd.query_async(&mut conn),
-            )
+            .run(key, "record a single-use value", cmd.query_async(&mut conn))
             .await?;
         Ok(claimed.is_some())
     }

@@ -16,6 +16,7 @@ fn token(access: &str, refresh: Option<&str>) -> Token {
         access_token: SecretString::from(access.to_owned()),
         token_type: "Bearer".into(),
         expires_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000)),
+        issued_at: None,
         refresh_token: refresh.map(|r| SecretString::from(r.to_owned())),
         scope: Some("profile organization".into()),
         extra: Default::default(),
@@ -287,18 +288,18 @@ async fn claim_once_is_shared_between_stores() {
     let server = RedisServer::start().unwrap();
     let (a, b) = (store(&server).await, store(&server).await);
     let ttl = Duration::from_secs(600);
-    assert!(a.claim_once("state-fp-1", ttl).await.unwrap());
-    assert!(!a.claim_once("state-fp-1", ttl).await.unwrap());
-    assert!(!b.claim_once("state-fp-1", ttl).await.unwrap());
-    assert!(b.claim_once("state-fp-2", ttl).await.unwrap());
+    assert!(a.claim_once(&grant(), "state-fp-1", ttl).await.unwrap());
+    assert!(!a.claim_once(&grant(), "state-fp-1", ttl).await.unwrap());
+    assert!(!b.claim_once(&grant(), "state-fp-1", ttl).await.unwrap());
+    assert!(b.claim_once(&grant(), "state-fp-2", ttl).await.unwrap());
     // Entries are forgotten after their ttl.
     assert!(
-        a.claim_once("state-fp-3", Duration::from_millis(50))
+        a.claim_once(&grant(), "state-fp-3", Duration::from_millis(50))
             .await
             .unwrap()
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(a.claim_once("state-fp-3", ttl).await.unwrap());
+    assert!(a.claim_once(&grant(), "state-fp-3", ttl).await.unwrap());
 }
 
 #[tokio::test]
@@ -414,7 +415,7 @@ async fn redis_stopped_is_a_typed_store_error_then_recovers() {
     .unwrap()
     .unwrap_err();
     assert_redis_store_error(&e);
-    let e = tokio::time::timeout(bound, s.claim_once("fp", Duration::from_secs(60)))
+    let e = tokio::time::timeout(bound, s.claim_once(&grant(), "fp", Duration::from_secs(60)))
         .await
         .unwrap()
         .unwrap_err();
