@@ -146,12 +146,12 @@ impl std::error::Error for IntrospectError {
     }
 }
 
-/// https anywhere, plain http only on loopback hosts.
+/// https anywhere, plain http only on loopback IP literals (not `localhost`).
 fn check_endpoint(endpoint: &str) -> Result<Url, IntrospectError> {
     let url = Url::parse(endpoint)
         .map_err(|_| IntrospectError::Endpoint(format!("`{endpoint}` is not a URL")))?;
     oauth_flow::request::require_secure(&url).map_err(|_| {
-        IntrospectError::Endpoint("use https (plain http only for loopback hosts)".to_owned())
+        IntrospectError::Endpoint("use https (plain http only for loopback IP literals)".to_owned())
     })?;
     Ok(url)
 }

@@ -181,6 +181,49 @@ mod tests {
         assert!(matches!(other, Error::OAuth(_)));
     }
 
+    /// Issue 18 part 3: formatted with its source chain (anyhow's `{:#}`), no error repeats a
+    /// message of the chain inside another.
+    #[test]
+    fn no_message_repeats_in_any_source_chain() {
+        let key = GrantKey::new("askara", "client", "user-42");
+        let errors: Vec<Error> = vec![
+            oauth_flow::Error::from(CallbackError::Provider(OAuthError::new(
+                None,
+                "access_denied",
+                Some("The user denied access"),
+                None,
+            )))
+            .into(),
+            oauth_flow::Error::from(CallbackError::IssuerMismatch).into(),
+            oauth_flow::Error::ReauthorizationRequired {
+                key: key.clone(),
+                reason: "the refresh token was rejected (invalid_grant)".into(),
+            }
+            .into(),
+            Error::api(403, "insufficient_scope", Some("needs organization")),
+            Error::api(500, "server_error", Some("try later")),
+            Error::NotAJwt,
+            oauth_flow::Error::from(OAuthError::new(
+                Some(401),
+                "invalid_client",
+                Some("client authentication failed"),
+                None,
+            ))
+            .into(),
+            oauth_flow::ConfigError::MissingClientSecret.into(),
+            oauth_flow::Error::Store {
+                key,
+                message: "could not save the rotated refresh token".into(),
+                source: Some(Box::new(std::io::Error::other("disk full"))),
+            }
+            .into(),
+        ];
+        for e in &errors {
+            let chain = oauth_flow::error::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+        }
+    }
+
     #[test]
     fn s20_insufficient_scope_is_its_own_variant() {
         let e = Error::api(

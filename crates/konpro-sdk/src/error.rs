@@ -122,6 +122,15 @@ impl Error {
         matches!(self, Error::ReauthorizationRequired { .. })
     }
 
+    /// What failed in a loopback (browser) login, when that is the failure: no callback in
+    /// time, cancelled, the port could not be opened, the "open this URL" step failed.
+    pub fn loopback(&self) -> Option<&oauth_flow::LoopbackError> {
+        match self {
+            Error::OAuthFlow(oauth_flow::Error::Loopback(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     /// Whether the user refused the authorization on KonPro's consent page.
     pub fn is_access_denied(&self) -> bool {
         matches!(
@@ -216,6 +225,56 @@ mod tests {
         let e = Error::Unauthorized { message: None };
         assert_eq!(e.to_string(), "KonPro refused the credentials (HTTP 401)");
         assert_eq!(e.status(), Some(401));
+    }
+
+    /// Issue 18 part 3: formatted with its source chain (anyhow's `{:#}`), no error repeats a
+    /// message of the chain inside another.
+    #[test]
+    fn no_message_repeats_in_any_source_chain() {
+        let key = GrantKey::new("konpro", "client", "user-1");
+        let errors: Vec<Error> = vec![
+            oauth_flow::Error::from(CallbackError::StateMismatch).into(),
+            oauth_flow::Error::from(CallbackError::Provider(OAuthError::new(
+                None,
+                "access_denied",
+                Some("the user said no"),
+                None,
+            )))
+            .into(),
+            oauth_flow::Error::ReauthorizationRequired {
+                key: key.clone(),
+                reason: "the refresh token was rejected (invalid_grant)".into(),
+            }
+            .into(),
+            Error::Unauthorized {
+                message: Some("bad key".into()),
+            },
+            Error::Api {
+                status: 404,
+                code: Some("not_found".into()),
+                message: Some("no such video".into()),
+            },
+            Error::Decode {
+                endpoint: "v1/pacific/account.get".into(),
+                detail: "invalid JSON".into(),
+            },
+            Error::Encode {
+                detail: "not an object".into(),
+            },
+            oauth_flow::Error::from(OAuthError::new(Some(400), "invalid_grant", Some("x"), None))
+                .into(),
+            oauth_flow::ConfigError::MissingRedirectUri.into(),
+            oauth_flow::Error::Store {
+                key,
+                message: "could not read the token file".into(),
+                source: Some(Box::new(std::io::Error::other("disk gone"))),
+            }
+            .into(),
+        ];
+        for e in &errors {
+            let chain = oauth_flow::error::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl BaseUrls {
         Self::new(APP_BASE_URL, API_BASE_URL).expect("the production URLs are valid")
     }
 
-    /// Two base URLs (https, or http on a loopback host). A path prefix is kept: routes are
+    /// Two base URLs (https, or http on a loopback IP literal). A path prefix is kept: routes are
     /// resolved below it.
     pub fn new(app_base: &str, api_base: &str) -> Result<Self> {
         Ok(Self {

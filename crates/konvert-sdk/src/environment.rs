@@ -20,7 +20,7 @@ pub enum Environment {
     /// `https://api.staging.konvertapp.com`.
     Staging,
     /// Any other base URL, e.g. the sandbox's `sb.url(Provider::Konvert)`
-    /// (`http://127.0.0.1:PORT/konvert`). It must be https, or http on a loopback host; this is
+    /// (`http://127.0.0.1:PORT/konvert`). It must be https, or http on a loopback IP literal; this is
     /// checked when the client is built.
     Custom(String),
 }

@@ -72,6 +72,12 @@ pub enum Error {
         detail: String,
     },
 
+    /// [`KonvertClient::list_all_contacts`](crate::KonvertClient::list_all_contacts) reached a
+    /// bound of the client's [`PageLimits`](oauth_flow::PageLimits) while `hasNextPage` was
+    /// still true; nothing is returned as if it were everything.
+    #[error(transparent)]
+    PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
+
     /// Configuration, token endpoint, transport, timeout, body size or rate limiting, as
     /// reported by the OAuth core.
     #[error(transparent)]
@@ -89,7 +95,8 @@ impl Error {
             | Self::Encode { .. }
             | Self::GraphQl { .. }
             | Self::PartialData(_)
-            | Self::Decode { .. } => None,
+            | Self::Decode { .. }
+            | Self::PageLimitExceeded(_) => None,
         }
     }
 
@@ -103,6 +110,7 @@ impl Error {
             Self::JwtLifetimeOverCap { .. }
             | Self::Encode { .. }
             | Self::Decode { .. }
+            | Self::PageLimitExceeded(_)
             | Self::OAuthFlow(_) => &[],
         }
     }
@@ -121,4 +129,72 @@ fn first_message(errors: &[GraphQlError]) -> String {
         out.push_str(&format!(" and {} more", errors.len() - 1));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Value, json};
+
+    fn graphql_error(message: &str) -> GraphQlError {
+        GraphQlError {
+            message: message.into(),
+            locations: Vec::new(),
+            path: Vec::new(),
+            extensions: Map::from_iter([("code".to_owned(), json!("FORBIDDEN"))]),
+        }
+    }
+
+    /// Issue 18 part 3: formatted with its source chain (anyhow's `{:#}`), no error repeats a
+    /// message of the chain inside another.
+    #[test]
+    fn no_message_repeats_in_any_source_chain() {
+        let errors: Vec<Error> = vec![
+            Error::JwtLifetimeOverCap {
+                requested: 86400,
+                cap: 21600,
+            },
+            Error::Encode {
+                detail: "not an object".into(),
+            },
+            Error::Unauthorized {
+                errors: vec![graphql_error("token expired")],
+                excerpt: "{}".into(),
+            },
+            Error::Http {
+                status: 500,
+                errors: vec![graphql_error("boom"), graphql_error("again")],
+                excerpt: "{}".into(),
+            },
+            Error::GraphQl {
+                errors: vec![graphql_error("no such contact")],
+            },
+            Error::PartialData(PartialData {
+                data: Value::Null,
+                errors: vec![graphql_error("enrichment failed")],
+            }),
+            Error::Decode {
+                detail: "invalid JSON".into(),
+            },
+            Error::from(oauth_flow::PageLimits::new().check_pages(100).unwrap_err()),
+            oauth_flow::Error::from(oauth_flow::OAuthError::new(
+                Some(401),
+                "invalid_client",
+                Some("client authentication failed"),
+                None,
+            ))
+            .into(),
+            oauth_flow::Error::from(oauth_flow::ConfigError::EmptyKey).into(),
+            oauth_flow::Error::Store {
+                key: oauth_flow::GrantKey::new("konvert", "client", "app"),
+                message: "could not load the token".into(),
+                source: Some(Box::new(std::io::Error::other("disk gone"))),
+            }
+            .into(),
+        ];
+        for e in &errors {
+            let chain = oauth_flow::error::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+        }
+    }
 }

@@ -28,17 +28,19 @@ pub enum Error {
         reason: String,
     },
 
-    /// The token endpoint answered 400 "Invalid Client": Kustomer does this while the private
-    /// app is not installed in the organization. Install it from the org's App Directory, then
-    /// run the authorization again.
+    /// The token endpoint answered 400 with an "Invalid Client" message (in `error`,
+    /// `error_description` or `message`, any case, possibly followed by more text): Kustomer
+    /// does this while the private app is not installed in the organization. Install it from
+    /// the org's App Directory, then run the authorization again.
+    // The provider's text is left to `source` (and `description`): printing it here too would
+    // show it twice to reporters that walk the chain.
     #[error(
-        "Kustomer answered 400 \"Invalid Client\"{}: the app is not installed in your \
+        "Kustomer answered 400 \"Invalid Client\": the app is not installed in your \
          organization; install it from the App Directory (Settings > Apps) and authorize again \
-         (if it is installed, check the client id)",
-        suffix(&other_than_invalid_client(.description))
+         (if it is installed, check the client id)"
     )]
     AppNotInstalled {
-        /// The provider's description, bounded (e.g. "Invalid Client").
+        /// The provider's message, bounded (e.g. "Invalid Client: app … is not installed").
         description: Option<String>,
         /// The core's error, for its details.
         #[source]
@@ -49,9 +51,8 @@ pub enum Error {
     /// not-installed case), e.g. a client secret replaced by a newer one: each
     /// `generate_secret` call invalidates the previous secret.
     #[error(
-        "Kustomer rejected the client credentials (HTTP {status}){}: use the client id and the \
-         most recently generated client secret",
-        suffix(.description)
+        "Kustomer rejected the client credentials (HTTP {status}): use the client id and the \
+         most recently generated client secret"
     )]
     ClientRejected {
         /// The HTTP status (usually 401).
@@ -125,6 +126,11 @@ pub enum Error {
         field: &'static str,
     },
 
+    /// A page walk reached a bound of its [`PageLimits`](oauth_flow::PageLimits) while the
+    /// server still offered more; nothing is returned as if it were everything.
+    #[error(transparent)]
+    PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
+
     /// Any other failure of the OAuth core: configuration, callback checks, token endpoint
     /// errors (e.g. `invalid_grant` → re-authorization required), transport, timeouts, rate
     /// limits, the token store.
@@ -146,7 +152,8 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::AccessDenied { .. }
             | Error::Decode { .. }
-            | Error::MissingField { .. } => None,
+            | Error::MissingField { .. }
+            | Error::PageLimitExceeded(_) => None,
         }
     }
 
@@ -180,32 +187,19 @@ impl From<oauth_flow::Error> for Error {
     /// Lifts the core's errors, recognising Kustomer's own cases: 400 "Invalid Client" (app
     /// not installed), other `invalid_client` answers, and a denied consent.
     fn from(e: oauth_flow::Error) -> Self {
+        if let Some(description) = not_installed(&e) {
+            return Error::AppNotInstalled {
+                description,
+                source: Box::new(e),
+            };
+        }
         match &e {
+            // The bad-secret case (usually 401), and `invalid_client` at 400 with some other
+            // description.
             oauth_flow::Error::OAuth(o) if o.code == ErrorCode::InvalidClient => {
-                let description = o.description.clone();
-                let says_invalid_client = description
-                    .as_deref()
-                    .is_none_or(|d| d.trim().eq_ignore_ascii_case("invalid client"));
-                if o.status == Some(400) && says_invalid_client {
-                    Error::AppNotInstalled {
-                        description,
-                        source: Box::new(e),
-                    }
-                } else {
-                    Error::ClientRejected {
-                        status: o.status.unwrap_or(401),
-                        description,
-                        source: Box::new(e),
-                    }
-                }
-            }
-            // The same answer as a non-RFC body (e.g. `{"errors":[{"title":"Invalid Client"}]}`).
-            oauth_flow::Error::HttpStatus {
-                status: 400,
-                excerpt,
-            } if excerpt.to_ascii_lowercase().contains("invalid client") => {
-                Error::AppNotInstalled {
-                    description: Some("Invalid Client".into()),
+                Error::ClientRejected {
+                    status: o.status.unwrap_or(401),
+                    description: o.description.clone(),
                     source: Box::new(e),
                 }
             }
@@ -293,10 +287,62 @@ fn first_message(errors: &[ApiErrorObject]) -> Option<String> {
     })
 }
 
-/// The description unless it only repeats "Invalid Client".
-fn other_than_invalid_client(d: &Option<String>) -> Option<String> {
-    d.clone()
-        .filter(|d| !d.trim().eq_ignore_ascii_case("invalid client"))
+/// Kustomer's documented answer for an app that is not installed (document 002: "a 400
+/// "Invalid Client" error"): HTTP 400 with a message starting "Invalid Client" in any case, in
+/// `error`, `error_description` or `message` (or a JSON:API error's `title`/`detail`); also the
+/// bare RFC 6749 form, `invalid_client` at 400 with no description. Gives the message seen.
+fn not_installed(e: &oauth_flow::Error) -> Option<Option<String>> {
+    match e {
+        oauth_flow::Error::OAuth(o) if o.status == Some(400) => {
+            let description = o.description.as_deref();
+            if says_invalid_client(o.code.as_str()) {
+                Some(Some(
+                    description.map_or_else(|| bound(o.code.as_str()), bound),
+                ))
+            } else if let Some(d) = description.filter(|d| says_invalid_client(d)) {
+                Some(Some(bound(d)))
+            } else if o.code == ErrorCode::InvalidClient && description.is_none() {
+                Some(None)
+            } else {
+                None
+            }
+        }
+        // A body without an RFC 6749 `error` (e.g. `{"message":"Invalid Client"}`): the core
+        // keeps a bounded excerpt, which still parses unless it was cut.
+        oauth_flow::Error::HttpStatus {
+            status: 400,
+            excerpt,
+        } => match serde_json::from_str::<Value>(excerpt) {
+            Ok(v) => message_fields(&v)
+                .into_iter()
+                .find(|m| says_invalid_client(m))
+                .map(|m| Some(bound(m))),
+            Err(_) => says_invalid_client(excerpt).then(|| Some(excerpt.clone())),
+        },
+        _ => None,
+    }
+}
+
+/// The strings of a JSON error body that may carry Kustomer's message.
+fn message_fields(v: &Value) -> Vec<&str> {
+    fn strings<'a>(v: &'a Value, keys: &'static [&'static str]) -> impl Iterator<Item = &'a str> {
+        keys.iter().filter_map(|k| v.get(k).and_then(Value::as_str))
+    }
+    let mut out: Vec<&str> = strings(v, &["error", "error_description", "message"]).collect();
+    if let Some(Value::Array(errors)) = v.get("errors") {
+        for e in errors {
+            out.extend(strings(e, &["title", "detail", "message"]));
+        }
+    }
+    out
+}
+
+/// Whether `s` starts with "Invalid Client", in any case.
+fn says_invalid_client(s: &str) -> bool {
+    const PREFIX: &str = "invalid client";
+    s.trim_start()
+        .get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -335,6 +381,171 @@ mod tests {
             excerpt: r#"{"errors":[{"status":400,"title":"Invalid Client"}]}"#.into(),
         };
         assert!(matches!(Error::from(core), Error::AppNotInstalled { .. }));
+    }
+
+    /// The token endpoint's answer, parsed by the core as a token request's would be.
+    fn from_token_endpoint(status: u16, body: &str) -> Error {
+        let resp = oauth_flow::HttpResponse::new(
+            oauth_flow::http::StatusCode::from_u16(status).unwrap(),
+            body,
+        );
+        Error::from(oauth_flow::token::error_from_response(&resp))
+    }
+
+    /// Issue 18 part 5: status 400 plus an "Invalid Client" message, in `error`,
+    /// `error_description` or `message`, any case, as a prefix, is the not-installed case.
+    #[test]
+    fn every_400_invalid_client_shape_is_app_not_installed() {
+        for (body, seen) in [
+            (
+                r#"{"error":"invalid_client","error_description":"Invalid Client"}"#,
+                Some("Invalid Client"),
+            ),
+            (
+                r#"{"error":"invalid_client","error_description":"Invalid Client: app myoauthapp_1 is not installed"}"#,
+                Some("Invalid Client: app myoauthapp_1 is not installed"),
+            ),
+            (r#"{"message":"Invalid Client"}"#, Some("Invalid Client")),
+            (
+                r#"{"message":"invalid client: not installed","status":400}"#,
+                Some("invalid client: not installed"),
+            ),
+            (
+                r#"{"error":"invalid_client","error_description":"INVALID CLIENT"}"#,
+                Some("INVALID CLIENT"),
+            ),
+            (r#"{"error":"Invalid Client"}"#, Some("Invalid Client")),
+            (
+                r#"{"error":"invalid_request","error_description":"invalid client"}"#,
+                Some("invalid client"),
+            ),
+            (
+                r#"{"errors":[{"status":400,"title":"Invalid Client"}]}"#,
+                Some("Invalid Client"),
+            ),
+            ("Invalid Client", Some("Invalid Client")),
+            (r#"{"error":"invalid_client"}"#, None),
+        ] {
+            match from_token_endpoint(400, body) {
+                Error::AppNotInstalled { description, .. } => {
+                    assert_eq!(description.as_deref(), seen, "{body}")
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    /// 401 `invalid_client` stays the bad-secret case, whatever its description; a 400
+    /// without an "Invalid Client" message is not the not-installed case.
+    #[test]
+    fn other_answers_are_not_app_not_installed() {
+        for body in [
+            r#"{"error":"invalid_client","error_description":"Invalid Client"}"#,
+            r#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
+            r#"{"message":"Invalid Client"}"#,
+        ] {
+            let e = from_token_endpoint(401, body);
+            match &e {
+                Error::ClientRejected { status: 401, .. } => {}
+                Error::Flow(oauth_flow::Error::HttpStatus { status: 401, .. }) => {}
+                other => panic!("401 {body}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            from_token_endpoint(
+                400,
+                r#"{"error":"invalid_client","error_description":"bad secret"}"#
+            ),
+            Error::ClientRejected { status: 400, .. }
+        ));
+        for body in [
+            r#"{"error":"invalid_grant","error_description":"code expired"}"#,
+            r#"{"error":"invalid_request","error_description":"the client id is an Invalid Client"}"#,
+            r#"{"message":"Invalid scope"}"#,
+            "<html><title>Invalid Client</title></html>",
+            "",
+        ] {
+            let e = from_token_endpoint(400, body);
+            assert!(matches!(e, Error::Flow(_)), "400 {body}: {e:?}");
+        }
+    }
+
+    /// Issue 18 part 3: each error, formatted with its source chain as anyhow's `{:#}` would,
+    /// repeats no message of the chain inside another (AppNotInstalled and ClientRejected
+    /// once printed the description their source prints too).
+    #[test]
+    fn no_message_repeats_in_any_source_chain() {
+        let core = |status, description: &str| -> oauth_flow::Error {
+            OAuthError::new(Some(status), "invalid_client", Some(description), None).into()
+        };
+        let store = oauth_flow::Error::Store {
+            key: oauth_flow::GrantKey::new("kustomer", "client", "user"),
+            message: "could not write the token file".into(),
+            source: Some(Box::new(std::io::Error::other("disk full"))),
+        };
+        let errors = [
+            Error::invalid("app name", "must not be empty"),
+            Error::from(core(400, "Invalid Client")),
+            Error::from(core(
+                400,
+                "Invalid Client: app myoauthapp_1 is not installed",
+            )),
+            Error::from(core(401, "client authentication failed")),
+            Error::from(core(400, "bad secret")),
+            Error::from(oauth_flow::Error::HttpStatus {
+                status: 400,
+                excerpt: r#"{"message":"Invalid Client"}"#.into(),
+            }),
+            Error::AccessDenied {
+                description: Some("the user said no".into()),
+            },
+            Error::Unauthorized {
+                message: Some("bad key".into()),
+            },
+            Error::Forbidden {
+                message: Some("missing role".into()),
+                insufficient_scope: true,
+            },
+            Error::Api {
+                status: 409,
+                errors: vec![ApiErrorObject {
+                    title: Some("Conflict".into()),
+                    ..ApiErrorObject::default()
+                }],
+            },
+            Error::HttpStatus {
+                status: 502,
+                excerpt: "bad gateway".into(),
+            },
+            Error::Decode {
+                what: "app",
+                detail: "invalid JSON".into(),
+            },
+            Error::MissingField {
+                what: "app",
+                field: "id",
+            },
+            Error::from(
+                oauth_flow::PageLimits::new()
+                    .check_items(10_001)
+                    .unwrap_err(),
+            ),
+            Error::from(store),
+            Error::from(oauth_flow::Error::from(CallbackError::StateMismatch)),
+            Error::from(oauth_flow::Error::from(oauth_flow::ConfigError::EmptyKey)),
+            Error::from(core(403, "Invalid Client")),
+        ];
+        for e in &errors {
+            let chain = oauth_flow::error::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+        }
+        // The provider's text is still in the chain, once.
+        let e = Error::from(core(
+            400,
+            "Invalid Client: app myoauthapp_1 is not installed",
+        ));
+        let report = oauth_flow::error::source_chain(&e).join(": ");
+        assert_eq!(report.matches("myoauthapp_1").count(), 1, "{report}");
     }
 
     #[test]

@@ -154,6 +154,7 @@ impl<'a> AuthorizationRequest<'a> {
             redirect_uri: Some(redirect.raw.clone()),
             token_url: profile.token_url.to_string(),
             issuer: profile.issuer.clone(),
+            issuer_required: profile.issuer_required,
             created_at: unix_now(SystemTime::now()),
             max_age_secs: self.max_age.as_secs(),
         };
@@ -240,6 +241,11 @@ pub struct PendingAuthorization {
     token_url: String,
     #[serde(default)]
     issuer: Option<String>,
+    /// Pinned here, not read from the profile at completion, so a pending value parked in a
+    /// session keeps the rule it was started under; absent in values serialized before the
+    /// setting existed, which then keep the old "checked when present" rule.
+    #[serde(default)]
+    issuer_required: bool,
     created_at: u64,
     max_age_secs: u64,
 }
@@ -308,7 +314,8 @@ impl PendingAuthorization {
     ///
     /// Order of checks (SECURITY S1, S4, S6, S7): the callback must arrive on the registered
     /// redirect URI, carry each parameter once, carry the expected `state` (compared in constant
-    /// time), then either an `error` or a `code`, and a matching `iss` when present.
+    /// time), carry a matching `iss` when present (or always, if the profile
+    /// [requires it](crate::ProfileBuilder::require_issuer)), then either an `error` or a `code`.
     pub fn complete(self, callback: &str) -> Result<AuthorizedCode> {
         self.complete_at(callback, SystemTime::now())
     }
@@ -323,21 +330,26 @@ impl PendingAuthorization {
                 .map(|(_, v)| v.as_str())
         };
 
-        let state = get("state").ok_or(CallbackError::MissingState)?;
+        self.check_state_param(get("state"))?;
         let expected = self.state.expose_secret().as_bytes();
-        if !bool::from(state.as_bytes().ct_eq(expected)) {
-            return Err(CallbackError::StateMismatch.into());
-        }
         let state_id = used_states::fingerprint(&self.provider, expected);
         let expires = self.created_at.saturating_add(self.max_age_secs);
         let now = unix_now(now);
         if now > expires {
             return Err(CallbackError::Expired.into());
         }
-        if let (Some(iss), Some(issuer)) = (get("iss"), self.issuer.as_deref())
-            && iss != issuer
-        {
-            return Err(CallbackError::IssuerMismatch.into());
+        // SECURITY S7 (RFC 9207 §2.4): an error response is checked too, since a mix-up
+        // attacker can forge one as easily as a code.
+        match (get("iss"), self.issuer.as_deref()) {
+            (None, _) if self.issuer_required => return Err(CallbackError::MissingIssuer.into()),
+            (Some(iss), Some(issuer)) if iss != issuer => {
+                return Err(CallbackError::IssuerMismatch.into());
+            }
+            // Required with nothing pinned to compare with: only an edited pending value.
+            (Some(_), None) if self.issuer_required => {
+                return Err(CallbackError::IssuerMismatch.into());
+            }
+            _ => {}
         }
         match (get("code"), get("error")) {
             (Some(_), Some(_)) => Err(CallbackError::CodeAndError.into()),
@@ -369,6 +381,34 @@ impl PendingAuthorization {
                 token_url: self.token_url,
             }),
         }
+    }
+
+    /// Checks only that `callback` carries this authorization's `state` (constant time), on
+    /// the registered redirect URI and without repeated parameters, leaving the authorization
+    /// usable: a receiver that sees stray requests (a loopback listener, SECURITY S5) can refuse
+    /// them and keep waiting for the real callback, then [`complete`](Self::complete) it.
+    pub fn check_state(&self, callback: &str) -> Result<(), CallbackError> {
+        let params = self.parse_callback(callback)?;
+        let state = params
+            .iter()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.as_str());
+        self.check_state_param(state)
+    }
+
+    /// The redirect URI this authorization was started with; the token request sends it again
+    /// byte-identical (SECURITY S4).
+    pub fn redirect_uri(&self) -> Option<&str> {
+        self.redirect_uri.as_deref()
+    }
+
+    fn check_state_param(&self, state: Option<&str>) -> Result<(), CallbackError> {
+        let state = state.ok_or(CallbackError::MissingState)?;
+        let expected = self.state.expose_secret().as_bytes();
+        if !bool::from(state.as_bytes().ct_eq(expected)) {
+            return Err(CallbackError::StateMismatch);
+        }
+        Ok(())
     }
 
     fn parse_callback(&self, callback: &str) -> Result<Vec<(String, String)>, CallbackError> {

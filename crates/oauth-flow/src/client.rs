@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::error::{ConfigError, Result};
-use crate::profile::{ClientAuth, ProviderProfile};
+use crate::profile::{BasicEncoding, ClientAuth, ProviderProfile};
 use crate::request::is_loopback;
 
 /// A provider profile with this application's client id, optional secret and redirect URI.
@@ -105,6 +105,13 @@ impl OAuthClientBuilder {
         if self.client_id.is_empty() {
             return Err(ConfigError::Empty("client_id").into());
         }
+        // Refused here, not only when the first request is built: the configuration is wrong.
+        if self.profile.client_auth == ClientAuth::SecretBasic
+            && self.profile.basic_encoding == BasicEncoding::Raw
+            && self.client_id.contains(':')
+        {
+            return Err(ConfigError::ColonInClientId.into());
+        }
         let needs_secret = self.profile.client_auth != ClientAuth::None;
         if needs_secret && self.client_secret.is_none() {
             return Err(ConfigError::MissingClientSecret.into());
@@ -132,7 +139,8 @@ impl OAuthClientBuilder {
     }
 }
 
-/// A redirect URI may be `https`, `http` on a loopback host (RFC 8252 §7.3) or a private-use
+/// A redirect URI may be `https`, `http` on a loopback IP literal (RFC 8252 §7.3, §8.3: not
+/// the name `localhost`; SECURITY S8) or a private-use
 /// scheme of a native app (RFC 8252 §7.1); plain `http` elsewhere is refused.
 fn parse_redirect_uri(value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|_| ConfigError::InvalidUrl {

@@ -17,16 +17,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    // The wrappers below are transparent: their inner messages say what failed, and a
+    // prefix plus `{0}` would print that text twice for reporters that walk `source()`.
     /// The configuration is invalid; nothing was sent.
-    #[error("invalid configuration: {0}")]
+    #[error(transparent)]
     Config(#[from] ConfigError),
 
     /// The authorization callback was rejected; nothing was sent.
-    #[error("authorization callback rejected: {0}")]
+    #[error(transparent)]
     Callback(#[from] CallbackError),
 
+    /// The loopback receiver of a native-app login failed or gave up (RFC 8252; SECURITY S5).
+    #[error(transparent)]
+    Loopback(#[from] LoopbackError),
+
     /// The token endpoint answered with an RFC 6749 §5.2 error body.
-    #[error("{0}")]
+    #[error(transparent)]
     OAuth(#[from] OAuthError),
 
     /// The server answered with an unexpected HTTP status (redirects included: they are never
@@ -157,7 +163,7 @@ pub enum ConfigError {
         name: &'static str,
     },
     /// A URL uses plain HTTP on a host that is not loopback (SECURITY S8).
-    #[error("`{url}` must use https (plain http is allowed only for loopback hosts)")]
+    #[error("`{url}` must use https (plain http is allowed only for loopback IP literals)")]
     InsecureUrl {
         /// Scheme, host and path of the refused URL (no query).
         url: String,
@@ -191,6 +197,10 @@ pub enum ConfigError {
     /// A value cannot be used in an HTTP header.
     #[error("`{0}` cannot be used in an HTTP header")]
     InvalidHeader(&'static str),
+    /// Raw HTTP Basic credentials ([`BasicEncoding::Raw`](crate::BasicEncoding::Raw)) cannot
+    /// carry a client id containing `:`: the server would split it at the wrong colon.
+    #[error("the client id contains `:`, which raw HTTP Basic credentials cannot carry")]
+    ColonInClientId,
     /// Anything else, described.
     #[error("{0}")]
     Other(String),
@@ -227,12 +237,45 @@ pub enum CallbackError {
     /// The callback's `iss` differs from the provider's issuer (RFC 9207).
     #[error("the callback's `iss` does not match the provider's issuer")]
     IssuerMismatch,
+    /// The profile requires `iss` (RFC 9207) and the callback carries none.
+    #[error("the callback has no `iss` parameter, which this provider's profile requires")]
+    MissingIssuer,
     /// The callback is not a URL or query string that can be parsed.
     #[error("the callback is not a valid URL or query string")]
     Malformed,
     /// The provider reported an error (e.g. `access_denied`).
     #[error("the provider refused the authorization: {0}")]
     Provider(OAuthError),
+}
+
+/// Why a native app's loopback receiver (RFC 8252 §7.3) returned without a callback.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoopbackError {
+    /// The listener could not be opened on the loopback address.
+    #[error("could not listen on {addr} for the login callback")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The listener failed while waiting for connections.
+    #[error("the login callback listener failed")]
+    Accept(#[source] std::io::Error),
+    /// No callback with the right `state` arrived in time.
+    #[error("no login callback arrived within {waited:?}")]
+    Timeout {
+        /// How long the receiver waited.
+        waited: Duration,
+    },
+    /// The wait was cancelled by the application.
+    #[error("the login was cancelled")]
+    Cancelled,
+    /// The application's "open this URL" step failed, so no browser will come back.
+    #[error("could not open the authorization URL")]
+    Open(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// An RFC 6749 error code (§4.1.2.1 and §5.2); unknown codes are kept as strings.
@@ -350,6 +393,32 @@ fn describe(status: &Option<u16>, description: &Option<String>) -> String {
     out
 }
 
+/// The messages of `err` and of each error in its [`source`](std::error::Error::source) chain,
+/// outermost first. Joined with `": "` they give what `anyhow`'s `{:#}` prints; no message
+/// of this crate's errors repeats another's text in that chain.
+pub fn source_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        out.push(e.to_string());
+        next = e.source();
+    }
+    out
+}
+
+/// The first two messages of `err`'s [`source_chain`] of which one holds the other (outer
+/// first): text a reporter walking `source()` would print twice. `None` when there is none.
+/// For tests of error types that wrap this crate's errors.
+pub fn repeated_in_chain(err: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
+    let chain = source_chain(err);
+    chain.iter().enumerate().find_map(|(i, a)| {
+        chain[i + 1..]
+            .iter()
+            .find(|b| a.contains(b.as_str()) || b.contains(a.as_str()))
+            .map(|b| (a.clone(), b.clone()))
+    })
+}
+
 /// Cuts `s` to at most `max` bytes on a character boundary, marking a cut with `…`: for
 /// provider messages and codes that go into error text.
 pub fn truncate(s: &str, max: usize) -> String {
@@ -448,6 +517,131 @@ mod tests {
             ErrorCode::parse("consent_required"),
             ErrorCode::Other("consent_required".into())
         );
+    }
+
+    /// Every variant, formatted with its source chain as a reporter walking `source()` would
+    /// (anyhow's `{:#}`), repeats no message of the chain inside another.
+    #[test]
+    fn no_message_repeats_in_any_source_chain() {
+        let key = || GrantKey::new("p", "c", "user");
+        let oauth = || OAuthError::new(Some(401), "invalid_client", Some("bad secret"), None);
+        let mut errors: Vec<Error> = vec![
+            Error::OAuth(oauth()),
+            Error::HttpStatus {
+                status: 502,
+                excerpt: "<html>bad gateway</html>".into(),
+            },
+            Error::Timeout,
+            Error::Transport {
+                message: "connection failed".into(),
+            },
+            Error::BodyTooLarge { limit: 65536 },
+            Error::Decode {
+                what: "token response",
+                detail: "invalid JSON at line 1 column 2".into(),
+            },
+            Error::MissingField("access_token"),
+            Error::UnsupportedTokenType("mac".into()),
+            Error::InvalidTokenCharacters,
+            Error::ReauthorizationRequired {
+                key: key(),
+                reason: "the refresh token was rejected (invalid_grant)".into(),
+            },
+            Error::Store {
+                key: key(),
+                message: "could not write the token file".into(),
+                source: Some(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "permission denied",
+                ))),
+            },
+            Error::LeaseTimeout {
+                key: key(),
+                waited: Duration::from_secs(5),
+            },
+            Error::Unauthorized {
+                excerpt: "invalid_token".into(),
+            },
+            Error::Forbidden {
+                excerpt: "insufficient_scope".into(),
+            },
+            Error::RateLimited {
+                status: 429,
+                attempts: 3,
+                retry_after: None,
+            },
+            Error::Jwt("bad key".into()),
+        ];
+        errors.extend(
+            [
+                ConfigError::InvalidUrl { name: "token_url" },
+                ConfigError::InsecureUrl {
+                    url: "http://a.example/".into(),
+                },
+                ConfigError::Empty("client_id"),
+                ConfigError::MissingClientSecret,
+                ConfigError::MissingRedirectUri,
+                ConfigError::EmptyKey,
+                ConfigError::LifetimeOverCap {
+                    requested: 86400,
+                    cap: 21600,
+                },
+                ConfigError::InvalidVerifier,
+                ConfigError::ForeignOrigin("https://b.example/".into()),
+                ConfigError::InvalidHeader("authorization"),
+                ConfigError::Other("something else".into()),
+            ]
+            .map(Error::from),
+        );
+        errors.extend(
+            [
+                CallbackError::MissingState,
+                CallbackError::StateMismatch,
+                CallbackError::AlreadyUsed,
+                CallbackError::Expired,
+                CallbackError::MissingCode,
+                CallbackError::DuplicateParameter("code".into()),
+                CallbackError::CodeAndError,
+                CallbackError::RedirectMismatch,
+                CallbackError::IssuerMismatch,
+                CallbackError::MissingIssuer,
+                CallbackError::Malformed,
+                CallbackError::Provider(OAuthError::new(None, "access_denied", None, None)),
+            ]
+            .map(Error::from),
+        );
+        errors.extend(
+            [
+                LoopbackError::Bind {
+                    addr: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+                    source: std::io::Error::other("address in use"),
+                },
+                LoopbackError::Accept(std::io::Error::other("too many open files")),
+                LoopbackError::Timeout {
+                    waited: Duration::from_secs(300),
+                },
+                LoopbackError::Cancelled,
+                LoopbackError::Open("no browser".into()),
+            ]
+            .map(Error::from),
+        );
+        for e in &errors {
+            assert!(!e.to_string().is_empty(), "{e:?}");
+            assert_eq!(repeated_in_chain(e), None, "{}", source_chain(e).join(": "));
+        }
+        // The check itself sees a wrapper that prints its source.
+        #[derive(Debug, thiserror::Error)]
+        #[error("wrapped: {0}")]
+        struct Repeats(#[source] OAuthError);
+        assert!(repeated_in_chain(&Repeats(oauth())).is_some());
+        // The transparent wrappers print their inner message once, whole.
+        let e = Error::from(oauth());
+        assert_eq!(
+            source_chain(&e).join(": "),
+            "invalid_client: bad secret (HTTP 401)"
+        );
+        let e = Error::from(CallbackError::StateMismatch);
+        assert_eq!(source_chain(&e), [CallbackError::StateMismatch.to_string()]);
     }
 
     #[test]

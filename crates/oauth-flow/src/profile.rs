@@ -22,8 +22,25 @@ pub enum ClientAuth {
     None,
     /// `client_id` and `client_secret` in the body (form or JSON).
     SecretPost,
-    /// HTTP Basic with the form-urlencoded client id and secret (RFC 6749 §2.3.1).
+    /// HTTP Basic: `client_id:client_secret`, base64-encoded, each part written as the
+    /// profile's [`BasicEncoding`] says (form-urlencoded by default, RFC 6749 §2.3.1).
     SecretBasic,
+}
+
+/// How the client id and secret are written inside HTTP Basic credentials before base64.
+///
+/// RFC 6749 §2.3.1 form-urlencodes both parts, so a secret holding `+`, `%` or `:` survives
+/// the trip. Some providers document the plain RFC 7617 form instead (Konvert: "a base64-encoded
+/// string client_id:client_secret") and decode the header without form-decoding; sending them
+/// the RFC 6749 form turns `+` into `%2B` and the secret no longer matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasicEncoding {
+    /// `base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, SECURITY S14).
+    #[default]
+    FormUrlEncoded,
+    /// `base64(id ":" secret)` as given (RFC 7617 §2). A client id containing `:` is refused
+    /// ([`ConfigError::ColonInClientId`]): the server could not tell where it ends.
+    Raw,
 }
 
 /// Whether the authorization request carries a PKCE challenge. Only S256 exists: `plain` is
@@ -58,7 +75,9 @@ pub struct ProviderProfile {
     pub(crate) scope_separator: String,
     pub(crate) pkce: Pkce,
     pub(crate) issuer: Option<String>,
+    pub(crate) issuer_required: bool,
     pub(crate) space_encoding: SpaceEncoding,
+    pub(crate) basic_encoding: BasicEncoding,
 }
 
 impl ProviderProfile {
@@ -75,7 +94,9 @@ impl ProviderProfile {
             scope_separator: " ".into(),
             pkce: Pkce::Disabled,
             issuer: None,
+            issuer_required: false,
             space_encoding: SpaceEncoding::default(),
+            basic_encoding: BasicEncoding::default(),
         }
     }
 
@@ -115,6 +136,15 @@ impl ProviderProfile {
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
+    /// How HTTP Basic credentials are written (used with [`ClientAuth::SecretBasic`]).
+    pub fn basic_encoding(&self) -> BasicEncoding {
+        self.basic_encoding
+    }
+    /// Whether a callback must carry `iss` (RFC 9207 §2.4); see
+    /// [`ProfileBuilder::require_issuer`].
+    pub fn issuer_parameter_required(&self) -> bool {
+        self.issuer_required
+    }
 }
 
 /// Builder for [`ProviderProfile`]; URLs are checked at [`build`](Self::build).
@@ -130,7 +160,9 @@ pub struct ProfileBuilder {
     scope_separator: String,
     pkce: Pkce,
     issuer: Option<String>,
+    issuer_required: bool,
     space_encoding: SpaceEncoding,
+    basic_encoding: BasicEncoding,
 }
 
 impl ProfileBuilder {
@@ -169,10 +201,25 @@ impl ProfileBuilder {
         self.issuer = Some(issuer.into());
         self
     }
+    /// Refuse callbacks without `iss` (default off: `iss` is then checked only when present).
+    /// Switch it on for servers that advertise `authorization_response_iss_parameter_supported`
+    /// (RFC 9207 §3): a mix-up attacker could otherwise strip the parameter. Needs
+    /// [`issuer`](Self::issuer); the rule is pinned in each
+    /// [`PendingAuthorization`](crate::PendingAuthorization) (SECURITY S7).
+    pub fn require_issuer(mut self, required: bool) -> Self {
+        self.issuer_required = required;
+        self
+    }
 
     /// How spaces in authorize URL values are written (default `%20`).
     pub fn space_encoding(mut self, space: SpaceEncoding) -> Self {
         self.space_encoding = space;
+        self
+    }
+
+    /// How HTTP Basic credentials are written (default [`BasicEncoding::FormUrlEncoded`]).
+    pub fn basic_encoding(mut self, encoding: BasicEncoding) -> Self {
+        self.basic_encoding = encoding;
         self
     }
 
@@ -192,6 +239,12 @@ impl ProfileBuilder {
             .as_deref()
             .map(|u| parse_secure_url("refresh_url", u))
             .transpose()?;
+        if self.issuer_required && self.issuer.as_deref().is_none_or(str::is_empty) {
+            return Err(ConfigError::Other(
+                "require_issuer needs the issuer identifier to compare `iss` with".into(),
+            )
+            .into());
+        }
         // SECURITY S3: a public client always uses PKCE.
         let pkce = if self.client_auth == ClientAuth::None && authorize_url.is_some() {
             Pkce::S256
@@ -208,7 +261,9 @@ impl ProfileBuilder {
             scope_separator: self.scope_separator,
             pkce,
             issuer: self.issuer,
+            issuer_required: self.issuer_required,
             space_encoding: self.space_encoding,
+            basic_encoding: self.basic_encoding,
         })
     }
 }
@@ -237,6 +292,24 @@ mod tests {
             err,
             Error::Config(ConfigError::InsecureUrl { .. })
         ));
+    }
+
+    #[test]
+    fn s7_require_issuer_needs_an_issuer() {
+        let err = ProviderProfile::builder("p", "https://a.example/token")
+            .require_issuer(true)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ConfigError::Other(_))),
+            "{err:?}"
+        );
+        let p = ProviderProfile::builder("p", "https://a.example/token")
+            .issuer("https://a.example")
+            .require_issuer(true)
+            .build()
+            .unwrap();
+        assert!(p.issuer_parameter_required());
     }
 
     #[test]

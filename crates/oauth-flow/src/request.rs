@@ -27,6 +27,8 @@ pub struct HttpRequest {
     pub headers: HeaderMap,
     /// The body bytes (empty for none).
     pub body: Vec<u8>,
+    /// The largest response body this request accepts, if lower than the transport's cap.
+    max_response_bytes: Option<usize>,
 }
 
 impl HttpRequest {
@@ -37,7 +39,22 @@ impl HttpRequest {
             url,
             headers: HeaderMap::new(),
             body: Vec::new(),
+            max_response_bytes: None,
         }
+    }
+
+    /// Caps the response body of this request at `limit` bytes, below the transport's own cap
+    /// when that is higher: token requests accept 64 KiB where API calls accept 1 MiB
+    /// (SECURITY S10). Transports report a body over it as
+    /// [`Error::BodyTooLarge`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// The response cap set by [`max_response_bytes`](Self::max_response_bytes), if any.
+    pub fn response_limit(&self) -> Option<usize> {
+        self.max_response_bytes
     }
 
     /// Sets a header from a non-secret value.
@@ -164,6 +181,7 @@ impl fmt::Debug for HttpRequest {
             .field("url", &url.as_str())
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("body_len", &self.body.len())
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -210,17 +228,19 @@ pub(crate) fn redacted_url(url: &Url) -> String {
     u.to_string()
 }
 
-/// Whether `url`'s host is a loopback address or `localhost`.
+/// Whether `url`'s host is a loopback IP literal (`127.0.0.0/8` or `[::1]`).
+///
+/// The name `localhost` is not: what it resolves to is up to the resolver, the hosts file
+/// and the network (SECURITY S8; RFC 8252 §8.3).
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
+        Some(url::Host::Domain(_)) | None => false,
     }
 }
 
-/// Refuses a URL that is neither `https` nor `http` on a loopback host (SECURITY S8).
+/// Refuses a URL that is neither `https` nor `http` on a loopback IP literal (SECURITY S8).
 pub fn require_secure(url: &Url) -> Result<(), ConfigError> {
     match url.scheme() {
         "https" => Ok(()),
@@ -247,7 +267,6 @@ mod tests {
         assert!(parse_secure_url("u", "https://api.example.com/x").is_ok());
         assert!(parse_secure_url("u", "http://127.0.0.1:8080/x").is_ok());
         assert!(parse_secure_url("u", "http://[::1]:8080/x").is_ok());
-        assert!(parse_secure_url("u", "http://localhost/x").is_ok());
         assert_eq!(
             parse_secure_url("u", "http://api.example.com/x?secret=1"),
             Err(ConfigError::InsecureUrl {
@@ -256,6 +275,37 @@ mod tests {
         );
         assert!(parse_secure_url("u", "ftp://127.0.0.1/").is_err());
         assert!(parse_secure_url("u", "not a url").is_err());
+    }
+
+    /// S8: plain http only for loopback IP literals; the name `localhost`, which the resolver
+    /// may point anywhere, and names that merely start like a loopback address are refused.
+    #[test]
+    fn s8_http_only_for_loopback_ip_literals_not_localhost() {
+        for ok in [
+            "http://127.0.0.1:8080/cb",
+            "http://127.0.0.5/x",
+            "http://127.255.255.254/x",
+            "http://[::1]:1/x",
+        ] {
+            assert!(parse_secure_url("u", ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://localhost:8080/cb",
+            "http://LOCALHOST/x",
+            "http://localhost./x",
+            "http://127.0.0.1.evil.com/x",
+            "http://127.0.0.1.nip.io/x",
+            "http://[::ffff:7f00:1]/x",
+            "http://0.0.0.0/x",
+        ] {
+            assert!(
+                matches!(
+                    parse_secure_url("u", refused),
+                    Err(ConfigError::InsecureUrl { .. })
+                ),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

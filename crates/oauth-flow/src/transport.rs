@@ -14,10 +14,15 @@ use http::HeaderValue;
 /// Default cap on response bodies (SECURITY S10).
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// Cap on token endpoint responses, set on every token request (SECURITY S10): a token
+/// response is a few hundred bytes, so a larger body is a broken or hostile server.
+pub const TOKEN_RESPONSE_MAX_BODY: usize = 64 * 1024;
+
 /// Sends an [`HttpRequest`] and returns the whole (capped) response.
 ///
-/// Implementations must not follow redirects and must refuse insecure URLs; the provided
-/// [`ReqwestTransport`] does both. Swap in your own to add a proxy, metrics or a test double.
+/// Implementations must not follow redirects, must refuse insecure URLs and must honour
+/// [`HttpRequest::response_limit`] (token requests set 64 KiB); the provided
+/// [`ReqwestTransport`] does all three. Swap in your own to add a proxy, metrics or a test double.
 ///
 /// `Any` is a supertrait so that [`ApiClient`](crate::ApiClient) can recognise the stock
 /// [`ReqwestTransport`] and call it directly, without a boxed future per request; every
@@ -29,7 +34,7 @@ pub trait Transport: Any + Send + Sync {
 }
 
 /// The reqwest-based transport: rustls, redirects never followed, connect and total timeouts,
-/// capped bodies read in chunks, HTTPS required except for loopback hosts.
+/// capped bodies read in chunks, HTTPS required except for loopback IP literals.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
@@ -124,13 +129,16 @@ impl ReqwestTransport {
     ) -> Result<impl Future<Output = Result<HttpResponse>> + Send + use<>> {
         // SECURITY S8: refuse before any connection is attempted.
         require_secure(&request.url)?;
+        let max_body = request
+            .response_limit()
+            .map_or(self.max_body, |limit| limit.min(self.max_body));
         // The request value moves into reqwest's as is: no builder, no header merge.
         let mut req = reqwest::Request::new(request.method, request.url);
         *req.headers_mut() = request.headers;
         if !request.body.is_empty() {
             *req.body_mut() = Some(request.body.into());
         }
-        Ok(read_response(self.client.execute(req), self.max_body))
+        Ok(read_response(self.client.execute(req), max_body))
     }
 }
 

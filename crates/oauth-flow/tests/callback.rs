@@ -332,6 +332,102 @@ fn s7_issuer_must_match_exactly() {
     }
 }
 
+/// A client whose profile requires `iss` (RFC 9207 §2.4) against `server`'s token endpoint.
+fn issuer_requiring_client(server: &TestServer, required: bool) -> OAuthClient {
+    let profile = ProviderProfile::builder("provider-a", server.url("/token"))
+        .authorize_url(server.url("/authorize"))
+        .issuer("https://a.example")
+        .require_issuer(required)
+        .client_auth(ClientAuth::None)
+        .build()
+        .unwrap();
+    client_for(profile)
+}
+
+/// S7 (RFC 9207 §2.4): with `require_issuer(true)` a callback without `iss` is
+/// `MissingIssuer` and nothing reaches the token endpoint; with `iss` matching it completes
+/// and exchanges; a different `iss` is still `IssuerMismatch`. Without the setting a missing
+/// `iss` is accepted, as before.
+#[tokio::test]
+async fn s7_required_issuer_missing_present_or_mismatched() {
+    let server =
+        TestServer::start(|_| common::Resp::json(200, &token_body("AT", Some("RT"), Some(3600))))
+            .await;
+    let required = issuer_requiring_client(&server, true);
+    let (pending, state) = start(&required);
+    let cb = format!("{REDIRECT_URI}?code={CODE}&state={state}");
+    assert_eq!(callback_err(pending, &cb), CallbackError::MissingIssuer);
+    // An error response without `iss` is refused the same way: it may come from the attacker.
+    let (pending, state) = start(&required);
+    let cb = format!("{REDIRECT_URI}?error=access_denied&state={state}");
+    assert_eq!(callback_err(pending, &cb), CallbackError::MissingIssuer);
+    // State is still checked first (S6).
+    let (pending, _) = start(&required);
+    let cb = format!("{REDIRECT_URI}?code={CODE}&state=wrong");
+    assert_eq!(callback_err(pending, &cb), CallbackError::StateMismatch);
+    // Required and mismatched, or present but empty.
+    for iss in ["https%3A%2F%2Fb.example", ""] {
+        let (pending, state) = start(&required);
+        let cb = format!("{REDIRECT_URI}?code={CODE}&state={state}&iss={iss}");
+        assert_eq!(callback_err(pending, &cb), CallbackError::IssuerMismatch);
+    }
+    assert_eq!(server.requests().len(), 0, "zero token calls");
+
+    // Required and present: completes, and the code is exchanged once.
+    let (pending, state) = start(&required);
+    let code = pending
+        .complete(&format!(
+            "{REDIRECT_URI}?code={CODE}&state={state}&iss=https%3A%2F%2Fa.example"
+        ))
+        .unwrap();
+    let manager = plain_manager(required);
+    manager.exchange_code("user", code).await.unwrap();
+    assert_eq!(server.hits("/token"), 1);
+
+    // Not required: a missing `iss` is accepted; a wrong one is still refused.
+    let optional = issuer_requiring_client(&server, false);
+    let (pending, state) = start(&optional);
+    assert!(
+        pending
+            .complete(&format!("{REDIRECT_URI}?code={CODE}&state={state}"))
+            .is_ok()
+    );
+    let (pending, state) = start(&optional);
+    let cb = format!("{REDIRECT_URI}?code={CODE}&state={state}&iss=https%3A%2F%2Fb.example");
+    assert_eq!(callback_err(pending, &cb), CallbackError::IssuerMismatch);
+}
+
+/// S7: the requirement travels inside the serialized pending authorization, so a web app
+/// that parks it in a session keeps the rule; a value serialized before the setting existed
+/// (no `issuer_required` field) still loads, and keeps the old "checked when present" rule.
+#[test]
+fn s7_required_issuer_is_pinned_in_the_parked_pending_authorization() {
+    let profile = ProviderProfile::builder("provider-a", "https://a.example/token")
+        .authorize_url("https://a.example/authorize")
+        .issuer("https://a.example")
+        .require_issuer(true)
+        .client_auth(ClientAuth::None)
+        .build()
+        .unwrap();
+    let client = client_for(profile);
+    let (pending, state) = start(&client);
+    let parked = serde_json::to_value(&pending).unwrap();
+    assert_eq!(parked["issuer_required"], serde_json::json!(true));
+    let restored: PendingAuthorization = serde_json::from_value(parked.clone()).unwrap();
+    let cb = format!("{REDIRECT_URI}?code={CODE}&state={state}");
+    assert_eq!(callback_err(restored, &cb), CallbackError::MissingIssuer);
+
+    let (pending, state) = start(&client);
+    let mut old = serde_json::to_value(&pending).unwrap();
+    old.as_object_mut().unwrap().remove("issuer_required");
+    let restored: PendingAuthorization = serde_json::from_value(old).unwrap();
+    assert!(
+        restored
+            .complete(&format!("{REDIRECT_URI}?code={CODE}&state={state}"))
+            .is_ok()
+    );
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

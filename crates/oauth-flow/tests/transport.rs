@@ -167,9 +167,86 @@ async fn s10_body_over_the_cap() {
     assert!(matches!(err, Error::BodyTooLarge { .. }), "{err:?}");
 }
 
+/// S10: token responses are capped at 64 KiB, apart from the 1 MiB API cap of the same
+/// transport. A 100 KiB token response is `BodyTooLarge { limit: 65536 }` for each grant,
+/// announced by `Content-Length` or streamed, while a 100 KiB API response is read whole.
+#[tokio::test]
+async fn s10_token_responses_capped_at_64_kib_apart_from_api_bodies() {
+    const TOKEN_CAP: usize = 64 * 1024;
+    let padded_token = || {
+        let mut v = token_body("AT", Some("RT"), Some(3600));
+        v["padding"] = json!("p".repeat(100 * 1024));
+        v
+    };
+    let server = TestServer::start(move |req| match req.path.as_str() {
+        "/token" if req.param("grant_type").as_deref() == Some("refresh_token") => {
+            Resp::json(200, &padded_token()).chunked()
+        }
+        "/token" => Resp::json(200, &padded_token()),
+        _ => Resp::json(200, &json!({ "items": "i".repeat(100 * 1024) })),
+    })
+    .await;
+    let client = common::client(&server);
+
+    // Every token request carries the cap; a plain request carries none.
+    let code = authorized_code(&client);
+    let requests = [
+        client.exchange_code_request(&code).unwrap(),
+        client
+            .refresh_request(&common::secret("CANARY-refresh"))
+            .unwrap(),
+        client.client_credentials_request(&[]).unwrap(),
+    ];
+    for req in &requests {
+        assert_eq!(req.response_limit(), Some(TOKEN_CAP), "{req:?}");
+    }
+    assert_eq!(get(&server.url("/x")).response_limit(), None);
+
+    let m = common::plain_manager(client.clone());
+    let expect_too_large = |err: Error| match err {
+        Error::BodyTooLarge { limit } => assert_eq!(limit, 65536),
+        other => panic!("{other:?}"),
+    };
+    expect_too_large(m.exchange_code("u", code).await.unwrap_err());
+    expect_too_large(m.client_credentials(&[]).access_token().await.unwrap_err());
+    let m = TokenManager::builder(client, common::transport())
+        .store(Arc::new(oauth_flow::MemoryStore::new()))
+        .build()
+        .unwrap();
+    let key = m.key("u");
+    m.store()
+        .save(&key, &common::expired("AT-old", Some("RT-old")))
+        .await
+        .unwrap();
+    expect_too_large(m.grant("u").access_token().await.unwrap_err());
+    assert_eq!(server.hits("/token"), 3);
+
+    // The same default transport reads a 100 KiB API body whole (cap 1 MiB).
+    let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
+    let api = ApiClient::builder(server.url("/v1"), common::transport(), Arc::new(key))
+        .build()
+        .unwrap();
+    let body: serde_json::Value = api.get("items").await.unwrap();
+    assert_eq!(body["items"].as_str().map(str::len), Some(100 * 1024));
+    let raw = common::transport()
+        .send(get(&server.url("/raw")))
+        .await
+        .unwrap();
+    assert!(raw.body.len() > 100 * 1024);
+    // A request's cap never raises the transport's own.
+    let small = capped(1024)
+        .send(get(&server.url("/raw")).max_response_bytes(1 << 20))
+        .await;
+    assert!(
+        matches!(small, Err(Error::BodyTooLarge { limit: 1024 })),
+        "{small:?}"
+    );
+}
+
 /// S8: a non-loopback `http://` URL is refused before any connection. `0.0.0.0` reaches this
 /// machine's loopback listener when connected to, so the server's connection counter proves
-/// nothing was attempted; `.invalid` names never resolve.
+/// nothing was attempted; `.invalid` names never resolve. `localhost` is refused too: only
+/// loopback IP literals may use http, as the name depends on the resolver (RFC 8252 §8.3).
 #[tokio::test]
 async fn s8_insecure_urls_are_refused_before_connecting() {
     let server = TestServer::start(|_| Resp::text(200, "should not be reached")).await;
@@ -177,6 +254,8 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
     let port = server.addr.port();
     for url in [
         format!("http://0.0.0.0:{port}/token"),
+        format!("http://localhost:{port}/token"),
+        format!("http://127.0.0.1.oauth-flow-test.invalid:{port}/token"),
         format!("http://oauth-flow-test.invalid:{port}/token?secret=CANARY"),
         "http://api.example.com/token".to_owned(),
         format!("ftp://127.0.0.1:{port}/token"),
@@ -196,6 +275,11 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
     // Loopback literals are allowed over http.
     assert!(t.send(get(&server.url("/ok"))).await.is_ok());
     assert_eq!(server.connections(), 1);
+    let v6 = t.send(get(&format!("http://[::1]:{port}/ok"))).await;
+    assert!(
+        !matches!(v6, Err(Error::Config(_))),
+        "[::1] passes the check: {v6:?}"
+    );
 
     // Profiles and API clients refuse such URLs at build time.
     let err = oauth_flow::ProviderProfile::builder("p", "http://api.example.com/token")
@@ -205,18 +289,40 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
         err,
         Error::Config(ConfigError::InsecureUrl { .. })
     ));
-    let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
-    let err = ApiClient::builder(
-        format!("http://0.0.0.0:{port}/"),
-        common::transport(),
-        Arc::new(key),
-    )
-    .build()
-    .unwrap_err();
-    assert!(matches!(
-        err,
-        Error::Config(ConfigError::InsecureUrl { .. })
-    ));
+    // Redirect URIs: an IP literal, never the name (RFC 8252 §7.3, §8.3).
+    let profile = oauth_flow::ProviderProfile::builder("p", server.url("/token"))
+        .authorize_url(server.url("/authorize"))
+        .client_auth(oauth_flow::ClientAuth::None)
+        .build()
+        .unwrap();
+    for (uri, ok) in [
+        ("http://localhost:8080/cb", false),
+        ("http://127.0.0.5:8080/cb", true),
+        ("http://[::1]:1/cb", true),
+        ("http://127.0.0.1.evil.example/cb", false),
+    ] {
+        let built = oauth_flow::OAuthClient::builder(profile.clone(), "id")
+            .redirect_uri(uri)
+            .build();
+        match (built, ok) {
+            (Ok(_), true) | (Err(Error::Config(ConfigError::InsecureUrl { .. })), false) => {}
+            (other, _) => panic!("{uri}: {other:?}"),
+        }
+    }
+    for host in ["localhost", "0.0.0.0"] {
+        let key = ApiKey::header("x-api-key", &common::secret("k")).unwrap();
+        let err = ApiClient::builder(
+            format!("http://{host}:{port}/"),
+            common::transport(),
+            Arc::new(key),
+        )
+        .build()
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ConfigError::InsecureUrl { .. })),
+            "{host}: {err:?}"
+        );
+    }
 }
 
 /// S10: a server slower than the timeout gives `Error::Timeout`.
