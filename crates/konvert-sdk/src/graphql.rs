@@ -415,3 +415,6 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod props;
