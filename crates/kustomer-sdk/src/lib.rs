@@ -83,6 +83,10 @@ pub use models::{
 };
 pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
 
+/// The Redis token store, for running more than one process (feature `redis`).
+#[cfg(feature = "redis")]
+pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
+
 /// Re-exported so the stream of [`KustomerClient::items`] can be driven without a direct
 /// dependency (`StreamExt`, `TryStreamExt`).
 pub use futures_util;

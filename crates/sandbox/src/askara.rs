@@ -157,13 +157,15 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
                 subject: USER_ID.to_owned(),
                 scope: auth.scope,
                 from_code: Some(code.to_owned()),
+                generation: 0,
             }
         }
         Some("refresh_token") => {
             let old = required(&body, "refresh_token")?;
+            let detect = st.reuse_detection(P);
             let mut tokens = lock(&st.tokens);
             let Some(grant) = tokens.refresh_grant(P, old) else {
-                let why = if tokens.was_rotated(old) {
+                let why = if tokens.spent_again(P, old, detect) {
                     "the refresh token was already used (rotated)"
                 } else {
                     "the refresh token is invalid"
@@ -176,7 +178,7 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
                 ));
             }
             tokens.rotate_out(old);
-            grant
+            grant.rotated()
         }
         Some(_) => {
             return Err(OAuthError::unsupported_grant_type(

@@ -41,6 +41,7 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/_sandbox/clock/advance", post(advance))
         .route("/_sandbox/settings", post(settings))
         .route("/_sandbox/konvert/distinct_jwts", get(distinct_jwts))
+        .route("/_sandbox/reuse_detections", get(reuse_detections))
         .route(
             "/kustomer/_sandbox/apps/{name}/install",
             post(kustomer::install_route),
@@ -137,6 +138,7 @@ struct Settings {
     provider: Provider,
     access_token_lifetime: Option<u64>,
     omit_expires_in: Option<bool>,
+    reuse_detection: Option<bool>,
 }
 
 async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
@@ -151,6 +153,9 @@ async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
         if let Some(o) = s.omit_expires_in {
             p.omit_expires_in = o;
         }
+        if let Some(d) = s.reuse_detection {
+            p.lenient_reuse = !d;
+        }
     });
     json_response(
         StatusCode::OK,
@@ -158,6 +163,7 @@ async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
             "provider": s.provider.name(),
             "access_token_lifetime": st.lifetime(s.provider),
             "omit_expires_in": st.omit_expires_in(s.provider),
+            "reuse_detection": st.reuse_detection(s.provider),
         }),
     )
 }
@@ -167,6 +173,11 @@ async fn distinct_jwts(State(st): State<AppState>) -> Response {
         StatusCode::OK,
         &json!({ "count": st.konvert.distinct_jwts() }),
     )
+}
+
+async fn reuse_detections(State(st): State<AppState>) -> Response {
+    let count = lock(&st.tokens).reuse_detections();
+    json_response(StatusCode::OK, &json!({ "count": count }))
 }
 
 /// A running sandbox on `127.0.0.1`. Dropping it stops the server.
@@ -335,6 +346,20 @@ impl Sandbox {
     pub fn set_omit_expires_in(&self, provider: Provider, omit: bool) {
         self.state
             .update_settings(provider, |s| s.omit_expires_in = omit);
+    }
+
+    /// Whether a rotated refresh token of `provider` sent again also revokes every token its
+    /// grant issued after it (RFC 9700 §4.14.2). On by default: a double spend in a test then
+    /// shows as a failure. Off, the reuse is only refused with `invalid_grant`.
+    pub fn set_reuse_detection(&self, provider: Provider, on: bool) {
+        self.state
+            .update_settings(provider, |s| s.lenient_reuse = !on);
+    }
+
+    /// How many times a rotated refresh token was sent again with reuse detection on (every
+    /// provider), since start.
+    pub fn reuse_detections(&self) -> u64 {
+        lock(&self.state.tokens).reuse_detections()
     }
 
     /// Calls of `route` (provider prefix + route pattern, e.g. `"/konpro/v1/oauth/token"`,
