@@ -150,7 +150,7 @@ impl std::error::Error for IntrospectError {
 fn check_endpoint(endpoint: &str) -> Result<Url, IntrospectError> {
     let url = Url::parse(endpoint)
         .map_err(|_| IntrospectError::Endpoint(format!("`{endpoint}` is not a URL")))?;
-    oauth_flow::request::require_secure(&url).map_err(|_| {
+    oauth_flow::__private::require_secure(&url).map_err(|_| {
         IntrospectError::Endpoint("use https (plain http only for loopback IP literals)".to_owned())
     })?;
     Ok(url)

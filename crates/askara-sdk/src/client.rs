@@ -283,7 +283,7 @@ impl AskaraBuilder {
             .client_secret(self.client_secret)
             .redirect_uri(self.redirect_uri)
             .build()?;
-        let api_base = oauth_flow::request::parse_secure_url("api_base_url", &format!("{api}/"))?;
+        let api_base = oauth_flow::__private::parse_secure_url("api_base_url", &format!("{api}/"))?;
         let transport: Arc<dyn Transport> = match self.transport {
             Some(t) => t,
             None => Arc::new(

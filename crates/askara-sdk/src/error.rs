@@ -5,7 +5,7 @@
 //! is the core's [`oauth_flow::Error`], kept whole in [`Error::OAuth`]. No message ever contains
 //! a token, a code or the client secret.
 
-use oauth_flow::error::truncate;
+use oauth_flow::__private::truncate;
 use oauth_flow::{CallbackError, ErrorCode};
 
 /// Result alias of this crate.
@@ -219,8 +219,8 @@ mod tests {
             .into(),
         ];
         for e in &errors {
-            let chain = oauth_flow::error::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::__private::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
         }
     }
 

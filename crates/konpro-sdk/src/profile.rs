@@ -98,7 +98,7 @@ impl Default for BaseUrls {
 }
 
 fn base(name: &'static str, value: &str) -> Result<Url> {
-    let mut url = oauth_flow::request::parse_secure_url(name, value.trim())?;
+    let mut url = oauth_flow::__private::parse_secure_url(name, value.trim())?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(oauth_flow::ConfigError::Other(format!(
             "the {name} must not carry a query or fragment"

@@ -124,7 +124,7 @@ impl KustomerBuilder {
 /// join below it.
 fn parse_base(what: &'static str, raw: &str) -> Result<Url> {
     let mut url = Url::parse(raw).map_err(|_| Error::invalid(what, "not a valid URL"))?;
-    oauth_flow::request::require_secure(&url).map_err(oauth_flow::Error::from)?;
+    oauth_flow::__private::require_secure(&url).map_err(oauth_flow::Error::from)?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::invalid(what, "must not have a query or fragment"));
     }

@@ -61,12 +61,12 @@
 
 #![forbid(unsafe_code)]
 
-pub mod api;
-pub mod apps;
-pub mod config;
-pub mod error;
-pub mod models;
-pub mod oauth;
+mod api;
+mod apps;
+mod config;
+mod error;
+mod models;
+mod oauth;
 mod response;
 
 pub use api::{

@@ -29,7 +29,7 @@ pub const PROVIDER: &str = "kustomer";
 
 /// Kustomer's OAuth profile for `kustomer`'s OAuth base URL: form bodies, `client_secret` in
 /// the body, scopes joined by spaces and written `+` in the authorize URL.
-pub fn profile(kustomer: &Kustomer, pkce: bool) -> Result<ProviderProfile> {
+pub(crate) fn profile(kustomer: &Kustomer, pkce: bool) -> Result<ProviderProfile> {
     let authorize = kustomer.oauth_url("oauth/authorize")?;
     let token = kustomer.oauth_url("oauth/token")?;
     Ok(ProviderProfile::builder(PROVIDER, token.as_str())
@@ -188,7 +188,7 @@ impl KustomerOAuth {
         let request = self.client.refresh_request(&probe)?;
         let sent_at = SystemTime::now();
         let response = self.transport.send(request).await?;
-        match oauth_flow::token::parse_token_response(&response, sent_at) {
+        match oauth_flow::__private::parse_token_response(&response, sent_at) {
             // Tokens for a made-up refresh token would be odd, but prove the client works.
             Ok(_) => Ok(true),
             Err(e) => match Error::from(e) {
