@@ -111,6 +111,25 @@ impl JwtSigner {
         self.with_current(|m| m.token.clone())
     }
 
+    /// Signs a new JWT now, whatever the cached one's expiry, and caches it for the calls that
+    /// follow. `iat` and `exp` have second precision, so a JWT signed within the same second
+    /// as the previous one is identical to it.
+    pub fn remint(&self) -> Result<AccessToken> {
+        let minted = self.minted(self.clock.now())?;
+        let token = minted.token.clone();
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(minted);
+        Ok(token)
+    }
+
+    /// The cached JWT's `exp`, or `None` before the first one is signed.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|m| m.exp)
+    }
+
     /// `pick` applied to the cached JWT, signed anew first when it nears expiry.
     fn with_current<T>(&self, pick: impl FnOnce(&Minted) -> T) -> Result<T> {
         let now = self.clock.now();
@@ -268,6 +287,35 @@ mod tests {
         assert!(s.token().unwrap().same_as(&a));
         clock.advance(Duration::from_secs(31)); // exp - 30 s
         assert!(!s.token().unwrap().same_as(&a));
+    }
+
+    #[test]
+    fn remint_signs_anew_and_expires_at_follows() {
+        let clock = Arc::new(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        ));
+        let s = JwtSigner::new(
+            "k",
+            &secret("0123456789abcdef0123456789abcdef"),
+            Duration::from_secs(3600),
+            CAP,
+        )
+        .unwrap()
+        .with_clock(clock.clone());
+        assert_eq!(s.expires_at(), None);
+        let a = s.token().unwrap();
+        assert_eq!(
+            s.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_003_600))
+        );
+        clock.advance(Duration::from_secs(10));
+        let b = s.remint().unwrap();
+        assert!(!b.same_as(&a));
+        assert!(s.token().unwrap().same_as(&b));
+        assert_eq!(
+            s.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_003_610))
+        );
     }
 
     #[test]
