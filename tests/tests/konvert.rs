@@ -67,6 +67,31 @@ fn page(first: i64, after: Option<String>) -> list_contacts::Variables {
     }
 }
 
+/// S14 as document 003 has it (issue 18 part 4): a sandbox whose API secret holds each of
+/// `+ / = % :` and a space (the sandbox decodes Basic raw, as documented) issues a token to
+/// the SDK, which sends the raw pair; the same secret signs the self-signed JWT mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s14_client_credentials_with_awkward_secrets() {
+    for c in ["+", "/", "=", "%", ":", " "] {
+        let mut creds = sandbox::Credentials::fixed();
+        creds.konvert.api_secret = format!("konvert{c}secret{c}%2B{c}");
+        let sb = Sandbox::start_with(0, creds).await.unwrap();
+        let viewer = cc_client(&sb)
+            .query::<GetViewer>(get_viewer::Variables)
+            .await
+            .unwrap_or_else(|e| panic!("client credentials with {c:?}: {e}"))
+            .viewer;
+        assert_eq!(viewer.auth_method, "CLIENT_CREDENTIALS");
+        assert_eq!(sb.calls(TOKEN_ROUTE), 1);
+        let viewer = jwt_client(&sb)
+            .query::<GetViewer>(get_viewer::Variables)
+            .await
+            .unwrap()
+            .viewer;
+        assert_eq!(viewer.auth_method, "SELF_SIGNED_JWT");
+    }
+}
+
 /// Client credentials: one token request, reused by many queries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_token_is_reused_across_many_queries() {

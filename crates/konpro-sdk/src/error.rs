@@ -122,6 +122,15 @@ impl Error {
         matches!(self, Error::ReauthorizationRequired { .. })
     }
 
+    /// What failed in a loopback (browser) login, when that is the failure: no callback in
+    /// time, cancelled, the port could not be opened, the "open this URL" step failed.
+    pub fn loopback(&self) -> Option<&oauth_flow::LoopbackError> {
+        match self {
+            Error::OAuthFlow(oauth_flow::Error::Loopback(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     /// Whether the user refused the authorization on KonPro's consent page.
     pub fn is_access_denied(&self) -> bool {
         matches!(

@@ -9,6 +9,9 @@
 //!   ([`Client::api_key`], `X-API-KEY`): [`account_get`](Client::account_get) returns an
 //!   [`Account`]; [`get`](Client::get), [`post`](Client::post), [`ApiRequest`] and your own
 //!   [`Endpoint`]s reach any other endpoint with the same authentication.
+//! - Command-line and desktop apps (feature `loopback`):
+//!   `konpro.login_with_browser("user-42")` listens on `127.0.0.1`, opens the browser, and
+//!   returns the user's [`Client`] (RFC 8252); `cargo run -p konpro-sdk --example login` shows it.
 //! - [`BaseUrls`]: production by default; staging or the sandbox with one setting.
 //! - [`Error`]: one error type; callback, re-authorization, 401 and API errors have their own
 //!   variants. No message contains a token, code, verifier or key.
@@ -62,6 +65,8 @@ pub mod account;
 pub mod client;
 mod de;
 pub mod error;
+#[cfg(feature = "loopback")]
+pub mod login;
 pub mod oauth;
 pub mod profile;
 
@@ -70,7 +75,12 @@ pub use account::{
 };
 pub use client::{API_KEY_HEADER, ApiRequest, Auth, AuthMode, Client, ClientBuilder};
 pub use error::{Error, Result};
+#[cfg(feature = "loopback")]
+pub use login::{BrowserLogin, LoginStep};
 pub use oauth::{KonPro, KonProBuilder};
+/// Re-exported to match the loopback login's failures (timeout, cancellation, the port).
+#[cfg(feature = "loopback")]
+pub use oauth_flow::LoopbackError;
 pub use profile::{API_BASE_URL, APP_BASE_URL, BaseUrls, PROVIDER};
 
 /// Re-exported so an [`Endpoint`] can name its method.

@@ -258,7 +258,7 @@ impl KonPro {
         &self.inner.urls
     }
 
-    fn client_for(&self, grant: GrantHandle) -> Result<Client> {
+    pub(crate) fn client_for(&self, grant: GrantHandle) -> Result<Client> {
         Client::assemble(
             Auth::OAuth(grant),
             self.inner.urls.api().clone(),
@@ -268,7 +268,7 @@ impl KonPro {
     }
 }
 
-fn check_subject(subject: &str) -> Result<()> {
+pub(crate) fn check_subject(subject: &str) -> Result<()> {
     if subject.is_empty() {
         return Err(ConfigError::Empty("subject").into());
     }

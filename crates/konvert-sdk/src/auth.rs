@@ -1,8 +1,9 @@
 //! The two ways to authenticate with Konvert, both sent as `Authorization: Bearer`:
 //!
 //! 1. **Client credentials** (RFC 6749 §4.4): `POST {base}/oauth/token` with
-//!    `Authorization: Basic base64(api_key:api_secret)` and the form body
-//!    `grant_type=client_credentials`; the token is cached for its `expires_in` (21600 s at
+//!    `Authorization: Basic base64(api_key:api_secret)` (key and secret as they are, not
+//!    form-urlencoded: Konvert documents the plain pair, so an API key holding `:` is refused)
+//!    and the form body `grant_type=client_credentials`; the token is cached for its `expires_in` (21600 s at
 //!    Konvert) and renewed by one request however many calls wait for it.
 //! 2. **Self-signed JWT** (RFC 7519): HS256 with `sub` = the API key, signed with the API
 //!    secret, valid for a lifetime of at most 6 hours, signed once per lifetime.

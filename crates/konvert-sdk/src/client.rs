@@ -1,13 +1,16 @@
 //! [`KonvertClient`]: typed GraphQL operations sent with either authentication mode.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::Stream;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
-    AccessToken, ApiClient, ClientAuth, Clock, CredentialSource, ConfigError, GrantHandle,
-    HttpRequest, JwtSigner, ManagerSettings, OAuthClient, ProviderProfile, ReqwestTransport,
+    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, ConfigError, CredentialSource,
+    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits,
+    ProviderProfile, ReqwestTransport,
     RetryPolicy, SystemClock, TokenManager, Transport,
 };
 
@@ -20,8 +23,11 @@ use crate::operations::{ListContacts, list_contacts};
 /// The provider name used in grant keys and logs.
 pub const PROVIDER: &str = "konvert";
 
-/// Most pages [`KonvertClient::list_all_contacts`] will follow.
-const MAX_PAGES: usize = 10_000;
+/// One page of contacts and the cursor of the next one (`None` on the last page).
+type ContactsPage = (
+    Vec<list_contacts::ListContactsContactsEdgesNode>,
+    Option<String>,
+);
 
 /// A Konvert API client. Cheap to clone; clones share the token cache.
 ///
@@ -34,6 +40,7 @@ pub struct KonvertClient {
     mode: AuthMode,
     api: ApiClient,
     oauth: Option<OAuthClient>,
+    page_limits: PageLimits,
     /// The same credential the API client holds, typed, for forced renewals and expiry.
     credential: Credential,
 }
@@ -65,6 +72,7 @@ pub struct KonvertClientBuilder {
     transport: Option<Arc<dyn Transport>>,
     manager: ManagerSettings,
     retry: RetryPolicy,
+    page_limits: PageLimits,
 }
 
 impl fmt::Debug for KonvertClientBuilder {
@@ -114,6 +122,13 @@ impl KonvertClientBuilder {
         self
     }
 
+    /// Bounds for [`KonvertClient::list_all_contacts`] and the page bound of
+    /// [`KonvertClient::contacts`] (default [`PageLimits::default`]: 100 pages, 10,000 items).
+    pub fn page_limits(mut self, limits: PageLimits) -> Self {
+        self.page_limits = limits;
+        self
+    }
+
     /// Checks the configuration and builds the client. Nothing is sent: the first token is
     /// requested (or the first JWT signed) by the first call.
     pub fn build(self) -> Result<KonvertClient> {
@@ -140,6 +155,9 @@ impl KonvertClientBuilder {
             AuthMode::ClientCredentials => {
                 let profile = ProviderProfile::builder(PROVIDER, format!("{base_url}/{TOKEN_PATH}"))
                     .client_auth(ClientAuth::SecretBasic)
+                    // Document 003: "a base64-encoded string client_id:client_secret", the
+                    // parts as they are, not form-urlencoded first as RFC 6749 §2.3.1 has it.
+                    .basic_encoding(BasicEncoding::Raw)
                     .encoding(oauth_flow::BodyEncoding::Form)
                     .build()?;
                 let oauth = OAuthClient::builder(profile, api_key)
@@ -175,6 +193,7 @@ impl KonvertClientBuilder {
             mode,
             api: api.build()?,
             oauth,
+            page_limits: self.page_limits,
             credential,
         })
     }
@@ -190,6 +209,7 @@ impl KonvertClient {
             transport: None,
             manager: ManagerSettings::default(),
             retry: RetryPolicy::default(),
+            page_limits: PageLimits::default(),
         }
     }
 
@@ -344,7 +364,10 @@ impl KonvertClient {
     }
 
     /// Every contact matching `filter`, following `pageInfo.endCursor` with pages of
-    /// `page_size` (1–50) until `hasNextPage` is false.
+    /// `page_size` (1–50) until `hasNextPage` is false, within the client's
+    /// [`PageLimits`](KonvertClientBuilder::page_limits): past either bound the result is
+    /// [`Error::PageLimitExceeded`], never a shortened list. [`contacts`](Self::contacts)
+    /// streams them instead.
     pub async fn list_all_contacts(
         &self,
         page_size: i64,
@@ -352,30 +375,94 @@ impl KonvertClient {
     ) -> Result<Vec<list_contacts::ListContactsContactsEdgesNode>> {
         let mut out = Vec::new();
         let mut after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .query::<ListContacts>(list_contacts::Variables {
-                    first: Some(page_size),
-                    after: after.clone(),
-                    filter: filter.clone(),
-                })
-                .await?
-                .contacts;
-            out.extend(page.edges.into_iter().map(|e| e.node));
-            if !page.page_info.has_next_page {
-                return Ok(out);
-            }
-            match page.page_info.end_cursor {
-                Some(next) if after.as_deref() != Some(next.as_str()) => after = Some(next),
-                _ => {
-                    return Err(Error::Decode {
-                        detail: "hasNextPage is true but endCursor does not advance".to_owned(),
-                    });
-                }
+        let mut fetched = 0;
+        loop {
+            self.page_limits.check_pages(fetched)?;
+            let (nodes, next) = self.contacts_page(page_size, after, &filter).await?;
+            fetched += 1;
+            out.extend(nodes);
+            self.page_limits.check_items(out.len())?;
+            match next {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(out),
             }
         }
-        Err(Error::Decode {
-            detail: format!("more than {MAX_PAGES} pages"),
+    }
+
+    /// Every contact matching `filter` as a stream: a page of `page_size` is requested only
+    /// when the contacts before it have been taken, one page is held at a time, and the page
+    /// bound of the client's [`PageLimits`](KonvertClientBuilder::page_limits) applies (the
+    /// item bound does not: nothing is collected). The stream ends after its first error.
+    pub fn contacts(
+        &self,
+        page_size: i64,
+        filter: Option<list_contacts::ContactFilter>,
+    ) -> impl Stream<Item = Result<list_contacts::ListContactsContactsEdgesNode>> + Send + 'static
+    {
+        let walk = ContactWalk {
+            client: self.clone(),
+            filter,
+            after: None,
+            fetched: 0,
+            done: false,
+            held: VecDeque::new(),
+        };
+        futures_util::stream::try_unfold(walk, move |mut w| async move {
+            loop {
+                if let Some(node) = w.held.pop_front() {
+                    return Ok(Some((node, w)));
+                }
+                if w.done {
+                    return Ok(None);
+                }
+                w.client.page_limits.check_pages(w.fetched)?;
+                let (nodes, next) = w
+                    .client
+                    .contacts_page(page_size, w.after.take(), &w.filter)
+                    .await?;
+                w.fetched += 1;
+                w.held.extend(nodes);
+                w.done = next.is_none();
+                w.after = next;
+            }
         })
     }
+
+    /// One page of contacts after `after`, and the next cursor if `hasNextPage`; a cursor
+    /// that does not advance is a decode error rather than a loop.
+    async fn contacts_page(
+        &self,
+        page_size: i64,
+        after: Option<String>,
+        filter: &Option<list_contacts::ContactFilter>,
+    ) -> Result<ContactsPage> {
+        let page = self
+            .query::<ListContacts>(list_contacts::Variables {
+                first: Some(page_size),
+                after: after.clone(),
+                filter: filter.clone(),
+            })
+            .await?
+            .contacts;
+        let nodes = page.edges.into_iter().map(|e| e.node).collect();
+        if !page.page_info.has_next_page {
+            return Ok((nodes, None));
+        }
+        match page.page_info.end_cursor {
+            Some(next) if after.as_deref() != Some(next.as_str()) => Ok((nodes, Some(next))),
+            _ => Err(Error::Decode {
+                detail: "hasNextPage is true but endCursor does not advance".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Where [`KonvertClient::contacts`] is in its walk.
+struct ContactWalk {
+    client: KonvertClient,
+    filter: Option<list_contacts::ContactFilter>,
+    after: Option<String>,
+    fetched: usize,
+    done: bool,
+    held: VecDeque<list_contacts::ListContactsContactsEdgesNode>,
 }

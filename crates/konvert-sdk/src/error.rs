@@ -72,6 +72,12 @@ pub enum Error {
         detail: String,
     },
 
+    /// [`KonvertClient::list_all_contacts`](crate::KonvertClient::list_all_contacts) reached a
+    /// bound of the client's [`PageLimits`](oauth_flow::PageLimits) while `hasNextPage` was
+    /// still true; nothing is returned as if it were everything.
+    #[error(transparent)]
+    PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
+
     /// Configuration, token endpoint, transport, timeout, body size or rate limiting, as
     /// reported by the OAuth core.
     #[error(transparent)]
@@ -89,7 +95,8 @@ impl Error {
             | Self::Encode { .. }
             | Self::GraphQl { .. }
             | Self::PartialData(_)
-            | Self::Decode { .. } => None,
+            | Self::Decode { .. }
+            | Self::PageLimitExceeded(_) => None,
         }
     }
 
@@ -103,6 +110,7 @@ impl Error {
             Self::JwtLifetimeOverCap { .. }
             | Self::Encode { .. }
             | Self::Decode { .. }
+            | Self::PageLimitExceeded(_)
             | Self::OAuthFlow(_) => &[],
         }
     }
@@ -168,6 +176,7 @@ mod tests {
             Error::Decode {
                 detail: "invalid JSON".into(),
             },
+            Error::from(oauth_flow::PageLimits::new().check_pages(100).unwrap_err()),
             oauth_flow::Error::from(oauth_flow::OAuthError::new(
                 Some(401),
                 "invalid_client",

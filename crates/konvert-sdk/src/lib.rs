@@ -94,6 +94,9 @@ pub use environment::{API_PATH, Environment, PRODUCTION_BASE_URL, STAGING_BASE_U
 pub use error::{Error, Result};
 pub use graphql::{GraphQlError, Location, Partial, PartialData, PathSegment};
 
+/// Re-exported so the stream of [`KonvertClient::contacts`] can be driven without a direct
+/// dependency (`StreamExt`, `TryStreamExt`).
+pub use futures_util;
 /// The trait every generated operation implements.
 pub use graphql_client::GraphQLQuery;
 /// The OAuth core, for its transport, clock and error types.

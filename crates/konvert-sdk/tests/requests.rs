@@ -7,6 +7,9 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use konvert_sdk::oauth_flow::{ExposeSecret as _, ManualClock};
 use konvert_sdk::operations::{
     CreateContact, GetViewer, ListContacts, create_contact, get_viewer, list_contacts,
@@ -21,6 +24,13 @@ const DOC_BASIC: &str = "Basic eW91ckFwaUtleTp5b3VyQXBpU2VjcmV0MTIzNDU2Nzg5MA=="
 
 fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
+}
+
+/// The error of building a client-credentials client for `env` with API key `key`.
+fn build_error(env: Environment, key: &str) -> konvert_sdk::Error {
+    KonvertClient::builder(env, Auth::client_credentials(key, secret(DOC_SECRET)))
+        .build()
+        .unwrap_err()
 }
 
 fn jwt_client(env: Environment) -> KonvertClient {
@@ -57,6 +67,60 @@ fn s14_s15_token_request_matches_the_documented_example() {
     insta::assert_json_snapshot!("token_request", req.to_snapshot(), {
         ".headers.authorization" => "[redacted]",
     });
+}
+
+/// Characters RFC 6749 §2.3.1 form-encoding would rewrite (`:` too).
+const AWKWARD: [(&str, &str); 6] = [
+    ("plus", "+"),
+    ("slash", "/"),
+    ("equals", "="),
+    ("percent", "%"),
+    ("colon", ":"),
+    ("space", " "),
+];
+
+/// S14 as document 003 has it (issue 18 part 4): Basic carries `base64(key:secret)` with key
+/// and secret as they are, so a secret holding any awkward character reaches Konvert unchanged
+/// (form-encoding it first would send `%2B` for `+`, and Konvert would refuse the secret).
+#[test]
+fn s14_basic_credentials_are_the_raw_key_and_secret() {
+    let mut view = serde_json::Map::new();
+    for (name, c) in AWKWARD {
+        let api_secret = format!("konvert{c}secret{c}{c}");
+        let client = KonvertClient::builder(
+            Environment::Production,
+            Auth::client_credentials(DOC_KEY, secret(&api_secret)),
+        )
+        .build()
+        .unwrap();
+        let req = client.token_request().unwrap().unwrap();
+        let header = req.headers.get("authorization").unwrap();
+        assert!(header.is_sensitive());
+        let b64 = header.to_str().unwrap().strip_prefix("Basic ").unwrap();
+        let decoded = String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap();
+        assert_eq!(decoded, format!("{DOC_KEY}:{api_secret}"), "{name}");
+        assert_eq!(req.body, b"grant_type=client_credentials");
+        view.insert(name.to_owned(), req.to_snapshot());
+    }
+    insta::assert_json_snapshot!("token_request_awkward_secrets", serde_json::Value::Object(view), {
+        ".*.headers.authorization" => "[redacted]",
+    });
+}
+
+/// Raw Basic credentials split at the first colon: an API key holding one is refused when the
+/// client is built, before anything is sent.
+#[test]
+fn s14_an_api_key_with_a_colon_is_refused() {
+    let err = build_error(Environment::Production, "key:part");
+    assert!(
+        matches!(
+            err,
+            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
+                konvert_sdk::oauth_flow::ConfigError::ColonInClientId
+            ))
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -154,12 +218,7 @@ async fn operation_without_variables_sends_an_empty_object() {
 /// S8: a custom base URL must be https, or http on loopback only.
 #[test]
 fn s8_plain_http_base_url_is_refused() {
-    let err = KonvertClient::builder(
-        Environment::custom("http://api.konvertapp.com"),
-        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
-    )
-    .build()
-    .unwrap_err();
+    let err = build_error(Environment::custom("http://api.konvertapp.com"), DOC_KEY);
     assert!(
         matches!(
             err,
@@ -180,6 +239,7 @@ fn s25_snapshots_hold_no_secret() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         seen += 1;
         assert!(!text.contains(DOC_SECRET));
+        assert!(!text.contains("secret"), "an API secret in a snapshot");
         assert!(!text.contains(DOC_BASIC.trim_start_matches("Basic ")));
         assert!(!text.contains("eyJ"), "a JWT in a snapshot");
     }

@@ -9,14 +9,20 @@
 //! produced it, so [`KustomerClient::next_page`] repeats it (same method, path and body, a
 //! search included) with the query of `links.next`. The link's host and path are never
 //! followed: credentials only go to the configured API base.
+//!
+//! A server can keep offering a next page, so walks are bounded by the client's
+//! [`PageLimits`] (100 pages and 10,000 items by default): [`KustomerClient::all`] ends in
+//! [`Error::PageLimitExceeded`] rather than a truncated list, and [`KustomerClient::items`]
+//! streams items one page at a time for callers who want more without holding them.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 
+use futures_util::Stream;
 use oauth_flow::http::Method;
-use oauth_flow::{ApiClient, Authorization, Endpoint, HttpRequest};
+use oauth_flow::{ApiClient, Authorization, Endpoint, HttpRequest, PageLimits};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -28,8 +34,6 @@ use crate::models::{
 };
 use crate::response;
 
-/// The most pages [`KustomerClient::all`] walks before giving up (a server bug guard).
-pub const MAX_PAGES: usize = 10_000;
 /// The largest `pageSize` Kustomer accepts.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -408,6 +412,9 @@ impl<T> Page<T> {
 }
 
 /// Walks pages one at a time: `while let Some(page) = pager.next_page().await? { … }`.
+///
+/// It holds one page at a time and requests the next only when asked; the client's
+/// [`PageLimits::pages`] bounds how many it requests.
 #[derive(Debug)]
 pub struct Pager<T> {
     client: KustomerClient,
@@ -417,17 +424,13 @@ pub struct Pager<T> {
 
 impl<T: DeserializeOwned> Pager<T> {
     /// The next page, or `None` after the last one. A `links.next` that repeats an earlier
-    /// page is an error rather than an endless loop, and so is going past [`MAX_PAGES`].
+    /// page is an error rather than an endless loop; asking for a page past the page bound is
+    /// [`Error::PageLimitExceeded`], and that page is not requested.
     pub async fn next_page(&mut self) -> Result<Option<Page<T>>> {
         let Some(request) = self.next.take() else {
             return Ok(None);
         };
-        if self.seen.len() >= MAX_PAGES {
-            return Err(Error::Decode {
-                what: "page links",
-                detail: format!("more than {MAX_PAGES} pages"),
-            });
-        }
+        self.client.limits.check_pages(self.seen.len())?;
         if !self.seen.insert(request.query.clone()) {
             return Err(Error::Decode {
                 what: "page links",
@@ -450,11 +453,29 @@ impl<T: DeserializeOwned> Pager<T> {
 #[derive(Clone, Debug)]
 pub struct KustomerClient {
     api: ApiClient,
+    limits: PageLimits,
 }
 
 impl KustomerClient {
     pub(crate) fn new(api: ApiClient) -> Self {
-        Self { api }
+        Self {
+            api,
+            limits: PageLimits::default(),
+        }
+    }
+
+    /// The same client with other bounds for its page walks ([`all`](Self::all),
+    /// [`pages`](Self::pages), [`items`](Self::items)); the default is
+    /// [`PageLimits::default`] (100 pages, 10,000 items).
+    #[must_use]
+    pub fn with_page_limits(mut self, limits: PageLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The bounds of this client's page walks.
+    pub fn page_limits(&self) -> PageLimits {
+        self.limits
     }
 
     /// The underlying API client.
@@ -508,14 +529,54 @@ impl KustomerClient {
         }
     }
 
-    /// Every item of every page, starting at `first`.
+    /// Every item of every page, starting at `first`, within the client's [`PageLimits`]:
+    /// when the server offers more pages or items than that, the result is
+    /// [`Error::PageLimitExceeded`], never a silently shortened list.
     pub async fn all<T: DeserializeOwned>(&self, first: ListRequest<T>) -> Result<Vec<T>> {
         let mut pager = self.pages(first);
         let mut items = Vec::new();
         while let Some(page) = pager.next_page().await? {
             items.extend(page.into_items());
+            self.limits.check_items(items.len())?;
         }
         Ok(items)
+    }
+
+    /// Every item of every page, starting at `first`, as a stream: a page is requested only
+    /// when the items before it have been taken, and only one page is held at a time. The
+    /// page bound of the client's [`PageLimits`] applies (raise it with
+    /// [`with_page_limits`](Self::with_page_limits) to stream more); the item bound does not,
+    /// since nothing is collected. The stream ends after its first error.
+    ///
+    /// ```no_run
+    /// use kustomer_sdk::futures_util::TryStreamExt as _;
+    /// # async fn demo(client: kustomer_sdk::KustomerClient) -> Result<(), kustomer_sdk::Error> {
+    /// let first = kustomer_sdk::ListRequest::customers(kustomer_sdk::PageParams::new().page_size(100));
+    /// let mut customers = std::pin::pin!(client.items(first));
+    /// while let Some(customer) = customers.try_next().await? {
+    ///     println!("{}", customer.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn items<T: DeserializeOwned + Send + 'static>(
+        &self,
+        first: ListRequest<T>,
+    ) -> impl Stream<Item = Result<T>> + Send + 'static {
+        let pager = self.pages(first);
+        futures_util::stream::try_unfold(
+            (pager, VecDeque::new()),
+            |(mut pager, mut held)| async move {
+                loop {
+                    if let Some(item) = held.pop_front() {
+                        return Ok(Some((item, (pager, held))));
+                    }
+                    match pager.next_page().await? {
+                        Some(page) => held.extend(page.into_items()),
+                        None => return Ok(None),
+                    }
+                }
+            },
+        )
     }
 
     /// `GET /v1/customers/{id}`.
@@ -528,7 +589,8 @@ impl KustomerClient {
         self.page(&ListRequest::customers(page)).await
     }
 
-    /// Every customer, page after page of `page_size`.
+    /// Every customer, page after page of `page_size`, within the client's [`PageLimits`]
+    /// (see [`all`](Self::all); [`items`](Self::items) streams instead).
     pub async fn all_customers(&self, page_size: u32) -> Result<Vec<Customer>> {
         self.all(ListRequest::customers(
             PageParams::new().page_size(page_size),

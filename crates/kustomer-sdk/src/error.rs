@@ -126,6 +126,11 @@ pub enum Error {
         field: &'static str,
     },
 
+    /// A page walk reached a bound of its [`PageLimits`](oauth_flow::PageLimits) while the
+    /// server still offered more; nothing is returned as if it were everything.
+    #[error(transparent)]
+    PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
+
     /// Any other failure of the OAuth core: configuration, callback checks, token endpoint
     /// errors (e.g. `invalid_grant` → re-authorization required), transport, timeouts, rate
     /// limits, the token store.
@@ -147,7 +152,8 @@ impl Error {
             Error::InvalidInput { .. }
             | Error::AccessDenied { .. }
             | Error::Decode { .. }
-            | Error::MissingField { .. } => None,
+            | Error::MissingField { .. }
+            | Error::PageLimitExceeded(_) => None,
         }
     }
 
@@ -519,6 +525,11 @@ mod tests {
                 what: "app",
                 field: "id",
             },
+            Error::from(
+                oauth_flow::PageLimits::new()
+                    .check_items(10_001)
+                    .unwrap_err(),
+            ),
             Error::from(store),
             Error::from(oauth_flow::Error::from(CallbackError::StateMismatch)),
             Error::from(oauth_flow::Error::from(oauth_flow::ConfigError::EmptyKey)),

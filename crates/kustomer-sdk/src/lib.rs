@@ -70,7 +70,7 @@ pub mod oauth;
 mod response;
 
 pub use api::{
-    KustomerClient, ListDocument, ListRequest, MAX_PAGE_SIZE, MAX_PAGES, Page, PageLinks, PageMeta,
+    KustomerClient, ListDocument, ListRequest, MAX_PAGE_SIZE, Page, PageLinks, PageMeta,
     PageParams, Pager, ResourceRequest,
 };
 pub use apps::{AppDefinition, AppsClient, GeneratedSecret, NamespacedAppName, RegisteredApp};
@@ -83,7 +83,12 @@ pub use models::{
 };
 pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
 
+/// Re-exported so the stream of [`KustomerClient::items`] can be driven without a direct
+/// dependency (`StreamExt`, `TryStreamExt`).
+pub use futures_util;
 /// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
 pub use oauth_flow::{
     AuthorizedCode, ExposeSecret, PendingAuthorization, SecretString, Token, TokenStore,
 };
+/// Re-exported for the page walks' bounds and their error.
+pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};

@@ -330,11 +330,8 @@ impl PendingAuthorization {
                 .map(|(_, v)| v.as_str())
         };
 
-        let state = get("state").ok_or(CallbackError::MissingState)?;
+        self.check_state_param(get("state"))?;
         let expected = self.state.expose_secret().as_bytes();
-        if !bool::from(state.as_bytes().ct_eq(expected)) {
-            return Err(CallbackError::StateMismatch.into());
-        }
         let state_id = used_states::fingerprint(&self.provider, expected);
         let expires = self.created_at.saturating_add(self.max_age_secs);
         let now = unix_now(now);
@@ -384,6 +381,34 @@ impl PendingAuthorization {
                 token_url: self.token_url,
             }),
         }
+    }
+
+    /// Checks only that `callback` carries this authorization's `state` (constant time), on
+    /// the registered redirect URI and without repeated parameters, leaving the authorization
+    /// usable: a receiver that sees stray requests (a loopback listener, SECURITY S5) can refuse
+    /// them and keep waiting for the real callback, then [`complete`](Self::complete) it.
+    pub fn check_state(&self, callback: &str) -> Result<(), CallbackError> {
+        let params = self.parse_callback(callback)?;
+        let state = params
+            .iter()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.as_str());
+        self.check_state_param(state)
+    }
+
+    /// The redirect URI this authorization was started with; the token request sends it again
+    /// byte-identical (SECURITY S4).
+    pub fn redirect_uri(&self) -> Option<&str> {
+        self.redirect_uri.as_deref()
+    }
+
+    fn check_state_param(&self, state: Option<&str>) -> Result<(), CallbackError> {
+        let state = state.ok_or(CallbackError::MissingState)?;
+        let expected = self.state.expose_secret().as_bytes();
+        if !bool::from(state.as_bytes().ct_eq(expected)) {
+            return Err(CallbackError::StateMismatch);
+        }
+        Ok(())
     }
 
     fn parse_callback(&self, callback: &str) -> Result<Vec<(String, String)>, CallbackError> {

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::error::{ConfigError, Result};
-use crate::profile::{ClientAuth, ProviderProfile};
+use crate::profile::{BasicEncoding, ClientAuth, ProviderProfile};
 use crate::request::is_loopback;
 
 /// A provider profile with this application's client id, optional secret and redirect URI.
@@ -104,6 +104,13 @@ impl OAuthClientBuilder {
     pub fn build(self) -> Result<OAuthClient> {
         if self.client_id.is_empty() {
             return Err(ConfigError::Empty("client_id").into());
+        }
+        // Refused here, not only when the first request is built: the configuration is wrong.
+        if self.profile.client_auth == ClientAuth::SecretBasic
+            && self.profile.basic_encoding == BasicEncoding::Raw
+            && self.client_id.contains(':')
+        {
+            return Err(ConfigError::ColonInClientId.into());
         }
         let needs_secret = self.profile.client_auth != ClientAuth::None;
         if needs_secret && self.client_secret.is_none() {

@@ -17,7 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    // The three wrappers below are transparent: their inner messages say what failed, and a
+    // The wrappers below are transparent: their inner messages say what failed, and a
     // prefix plus `{0}` would print that text twice for reporters that walk `source()`.
     /// The configuration is invalid; nothing was sent.
     #[error(transparent)]
@@ -26,6 +26,10 @@ pub enum Error {
     /// The authorization callback was rejected; nothing was sent.
     #[error(transparent)]
     Callback(#[from] CallbackError),
+
+    /// The loopback receiver of a native-app login failed or gave up (RFC 8252; SECURITY S5).
+    #[error(transparent)]
+    Loopback(#[from] LoopbackError),
 
     /// The token endpoint answered with an RFC 6749 §5.2 error body.
     #[error(transparent)]
@@ -193,6 +197,10 @@ pub enum ConfigError {
     /// A value cannot be used in an HTTP header.
     #[error("`{0}` cannot be used in an HTTP header")]
     InvalidHeader(&'static str),
+    /// Raw HTTP Basic credentials ([`BasicEncoding::Raw`](crate::BasicEncoding::Raw)) cannot
+    /// carry a client id containing `:`: the server would split it at the wrong colon.
+    #[error("the client id contains `:`, which raw HTTP Basic credentials cannot carry")]
+    ColonInClientId,
     /// Anything else, described.
     #[error("{0}")]
     Other(String),
@@ -238,6 +246,36 @@ pub enum CallbackError {
     /// The provider reported an error (e.g. `access_denied`).
     #[error("the provider refused the authorization: {0}")]
     Provider(OAuthError),
+}
+
+/// Why a native app's loopback receiver (RFC 8252 §7.3) returned without a callback.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoopbackError {
+    /// The listener could not be opened on the loopback address.
+    #[error("could not listen on {addr} for the login callback")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The listener failed while waiting for connections.
+    #[error("the login callback listener failed")]
+    Accept(#[source] std::io::Error),
+    /// No callback with the right `state` arrived in time.
+    #[error("no login callback arrived within {waited:?}")]
+    Timeout {
+        /// How long the receiver waited.
+        waited: Duration,
+    },
+    /// The wait was cancelled by the application.
+    #[error("the login was cancelled")]
+    Cancelled,
+    /// The application's "open this URL" step failed, so no browser will come back.
+    #[error("could not open the authorization URL")]
+    Open(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// An RFC 6749 error code (§4.1.2.1 and §5.2); unknown codes are kept as strings.
@@ -569,6 +607,21 @@ mod tests {
                 CallbackError::MissingIssuer,
                 CallbackError::Malformed,
                 CallbackError::Provider(OAuthError::new(None, "access_denied", None, None)),
+            ]
+            .map(Error::from),
+        );
+        errors.extend(
+            [
+                LoopbackError::Bind {
+                    addr: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+                    source: std::io::Error::other("address in use"),
+                },
+                LoopbackError::Accept(std::io::Error::other("too many open files")),
+                LoopbackError::Timeout {
+                    waited: Duration::from_secs(300),
+                },
+                LoopbackError::Cancelled,
+                LoopbackError::Open("no browser".into()),
             ]
             .map(Error::from),
         );

@@ -11,7 +11,7 @@ use url::Url;
 use crate::authorize::AuthorizedCode;
 use crate::client::OAuthClient;
 use crate::error::{ConfigError, Result};
-use crate::profile::{BodyEncoding, ClientAuth};
+use crate::profile::{BasicEncoding, BodyEncoding, ClientAuth};
 use crate::request::HttpRequest;
 use crate::transport::TOKEN_RESPONSE_MAX_BODY;
 
@@ -99,7 +99,7 @@ impl OAuthClient {
                     .client_secret
                     .as_ref()
                     .ok_or(ConfigError::MissingClientSecret)?;
-                let basic = basic_credentials(&self.client_id, secret);
+                let basic = encode_basic(self.profile.basic_encoding, &self.client_id, secret)?;
                 req = req.secret_header(header::AUTHORIZATION, "Basic ", &basic)?;
             }
         }
@@ -136,6 +136,28 @@ pub fn basic_credentials(client_id: &str, secret: &SecretString) -> SecretString
     SecretString::from(STANDARD.encode(joined))
 }
 
+/// The base64 part of `Authorization: Basic` for `encoding`: [`basic_credentials`] for
+/// [`BasicEncoding::FormUrlEncoded`], `base64(id ":" secret)` for [`BasicEncoding::Raw`].
+///
+/// Raw refuses a client id containing `:` ([`ConfigError::ColonInClientId`]); a secret may
+/// hold any character, since the server splits at the first colon (RFC 7617 §2).
+pub fn encode_basic(
+    encoding: BasicEncoding,
+    client_id: &str,
+    secret: &SecretString,
+) -> Result<SecretString> {
+    match encoding {
+        BasicEncoding::FormUrlEncoded => Ok(basic_credentials(client_id, secret)),
+        BasicEncoding::Raw => {
+            if client_id.contains(':') {
+                return Err(ConfigError::ColonInClientId.into());
+            }
+            let joined = SecretString::from(format!("{client_id}:{}", secret.expose_secret()));
+            Ok(SecretString::from(STANDARD.encode(joined.expose_secret())))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +166,27 @@ mod tests {
     fn s14_basic_auth_form_encodes_before_base64() {
         let b = basic_credentials("my app", &SecretString::from("p:ss%+".to_owned()));
         assert_eq!(b.expose_secret(), "bXkrYXBwOnAlM0FzcyUyNSUyQg==");
+    }
+
+    #[test]
+    fn raw_basic_encodes_id_and_secret_as_given() {
+        let s = SecretString::from("p:ss%+ /=".to_owned());
+        let b = encode_basic(BasicEncoding::Raw, "my app", &s).unwrap();
+        let decoded = STANDARD.decode(b.expose_secret()).unwrap();
+        assert_eq!(decoded, b"my app:p:ss%+ /=");
+    }
+
+    #[test]
+    fn raw_basic_refuses_a_colon_in_the_client_id() {
+        let err = encode_basic(
+            BasicEncoding::Raw,
+            "a:b",
+            &SecretString::from("s".to_owned()),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            crate::Error::Config(ConfigError::ColonInClientId)
+        ));
     }
 }

@@ -54,7 +54,10 @@ pub mod grant;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 mod key;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 pub mod manager;
+pub mod paging;
 pub mod pkce;
 pub mod profile;
 pub mod request;
@@ -67,12 +70,17 @@ pub use authorize::{AuthorizationRequest, AuthorizedCode, PendingAuthorization};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
-pub use error::{CallbackError, ConfigError, Error, ErrorCode, OAuthError, Result};
+pub use error::{CallbackError, ConfigError, Error, ErrorCode, LoopbackError, OAuthError, Result};
 #[cfg(feature = "jwt")]
 pub use jwt::JwtSigner;
+#[cfg(feature = "loopback")]
+pub use loopback::{LoopbackBuilder, LoopbackReceiver};
 pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
+pub use paging::{PageBound, PageLimitExceeded, PageLimits};
 pub use pkce::PkceVerifier;
-pub use profile::{BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding};
+pub use profile::{
+    BasicEncoding, BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding,
+};
 pub use request::{HttpRequest, HttpResponse};
 pub use store::{FileStore, GrantKey, Lease, MemoryStore, TokenStore};
 pub use token::Token;

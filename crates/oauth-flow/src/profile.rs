@@ -22,8 +22,25 @@ pub enum ClientAuth {
     None,
     /// `client_id` and `client_secret` in the body (form or JSON).
     SecretPost,
-    /// HTTP Basic with the form-urlencoded client id and secret (RFC 6749 §2.3.1).
+    /// HTTP Basic: `client_id:client_secret`, base64-encoded, each part written as the
+    /// profile's [`BasicEncoding`] says (form-urlencoded by default, RFC 6749 §2.3.1).
     SecretBasic,
+}
+
+/// How the client id and secret are written inside HTTP Basic credentials before base64.
+///
+/// RFC 6749 §2.3.1 form-urlencodes both parts, so a secret holding `+`, `%` or `:` survives
+/// the trip. Some providers document the plain RFC 7617 form instead (Konvert: "a base64-encoded
+/// string client_id:client_secret") and decode the header without form-decoding; sending them
+/// the RFC 6749 form turns `+` into `%2B` and the secret no longer matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasicEncoding {
+    /// `base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, SECURITY S14).
+    #[default]
+    FormUrlEncoded,
+    /// `base64(id ":" secret)` as given (RFC 7617 §2). A client id containing `:` is refused
+    /// ([`ConfigError::ColonInClientId`]): the server could not tell where it ends.
+    Raw,
 }
 
 /// Whether the authorization request carries a PKCE challenge. Only S256 exists: `plain` is
@@ -60,6 +77,7 @@ pub struct ProviderProfile {
     pub(crate) issuer: Option<String>,
     pub(crate) issuer_required: bool,
     pub(crate) space_encoding: SpaceEncoding,
+    pub(crate) basic_encoding: BasicEncoding,
 }
 
 impl ProviderProfile {
@@ -78,6 +96,7 @@ impl ProviderProfile {
             issuer: None,
             issuer_required: false,
             space_encoding: SpaceEncoding::default(),
+            basic_encoding: BasicEncoding::default(),
         }
     }
 
@@ -117,6 +136,10 @@ impl ProviderProfile {
     pub fn issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
     }
+    /// How HTTP Basic credentials are written (used with [`ClientAuth::SecretBasic`]).
+    pub fn basic_encoding(&self) -> BasicEncoding {
+        self.basic_encoding
+    }
     /// Whether a callback must carry `iss` (RFC 9207 §2.4); see
     /// [`ProfileBuilder::require_issuer`].
     pub fn issuer_parameter_required(&self) -> bool {
@@ -139,6 +162,7 @@ pub struct ProfileBuilder {
     issuer: Option<String>,
     issuer_required: bool,
     space_encoding: SpaceEncoding,
+    basic_encoding: BasicEncoding,
 }
 
 impl ProfileBuilder {
@@ -193,6 +217,12 @@ impl ProfileBuilder {
         self
     }
 
+    /// How HTTP Basic credentials are written (default [`BasicEncoding::FormUrlEncoded`]).
+    pub fn basic_encoding(mut self, encoding: BasicEncoding) -> Self {
+        self.basic_encoding = encoding;
+        self
+    }
+
     /// Checks the URLs (https, or http on loopback) and builds the profile.
     pub fn build(self) -> Result<ProviderProfile> {
         if self.name.is_empty() {
@@ -233,6 +263,7 @@ impl ProfileBuilder {
             issuer: self.issuer,
             issuer_required: self.issuer_required,
             space_encoding: self.space_encoding,
+            basic_encoding: self.basic_encoding,
         })
     }
 }

@@ -19,8 +19,8 @@ use common::{
     CLIENT_ID, CLIENT_SECRET, CODE, REDIRECT_URI, client_for, query_param, refresh_token, secret,
 };
 use oauth_flow::{
-    BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce, ProviderProfile,
-    SpaceEncoding,
+    BasicEncoding, BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce,
+    ProviderProfile, SpaceEncoding,
 };
 use serde_json::{Value, json};
 
@@ -30,17 +30,20 @@ const BASE: &str = "https://auth.example.com";
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(true);
-    // Keep the scheme of an Authorization header, hide the credentials.
-    s.add_redaction(
-        ".headers.authorization",
-        insta::dynamic_redaction(|value, _path| {
-            let v = value.as_str().unwrap_or_default();
-            match v.split_once(' ') {
-                Some((scheme, _)) => format!("{scheme} [redacted]"),
-                None => "[redacted]".to_owned(),
-            }
-        }),
-    );
+    // Keep the scheme of an Authorization header, hide the credentials (also in a map of
+    // requests).
+    for selector in [".headers.authorization", ".*.headers.authorization"] {
+        s.add_redaction(
+            selector,
+            insta::dynamic_redaction(|value, _path| {
+                let v = value.as_str().unwrap_or_default();
+                match v.split_once(' ') {
+                    Some((scheme, _)) => format!("{scheme} [redacted]"),
+                    None => "[redacted]".to_owned(),
+                }
+            }),
+        );
+    }
     for field in [
         ".body.client_secret",
         ".body.code",
@@ -320,6 +323,102 @@ fn s14_basic_credentials_are_form_encoded() {
     assert_eq!(
         b.expose_secret(),
         "eW91ckFwaUtleTp5b3VyQXBpU2VjcmV0MTIzNDU2Nzg5MA=="
+    );
+}
+
+/// The characters RFC 6749 §2.3.1 form-encoding rewrites, with what it writes for each
+/// (`:` too: it separates id from secret).
+const AWKWARD: [(&str, &str, &str); 6] = [
+    ("plus", "+", "%2B"),
+    ("slash", "/", "%2F"),
+    ("equals", "=", "%3D"),
+    ("percent", "%", "%25"),
+    ("colon", ":", "%3A"),
+    ("space", " ", "+"),
+];
+
+/// The decoded `user:password` of a request's `Authorization: Basic` header.
+fn decoded_basic(req: &HttpRequest) -> String {
+    let value = req.headers["authorization"].to_str().unwrap();
+    let b64 = value.strip_prefix("Basic ").unwrap();
+    String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap()
+}
+
+/// S14 (issue 18 part 4): the profile's [`BasicEncoding`] decides how Basic credentials are
+/// written. A secret holding each awkward character: form-urlencoded per RFC 6749 §2.3.1 by
+/// default, byte for byte with `Raw` (Konvert's documented `client_id:client_secret`).
+#[test]
+fn s14_basic_encoding_is_a_profile_setting() {
+    let settings = settings();
+    for (encoding, label) in [
+        (BasicEncoding::FormUrlEncoded, "form_urlencoded"),
+        (BasicEncoding::Raw, "raw"),
+    ] {
+        let p = ProviderProfile::builder("example", format!("{BASE}/oauth/token"))
+            .client_auth(ClientAuth::SecretBasic)
+            .basic_encoding(encoding)
+            .build()
+            .unwrap();
+        assert_eq!(p.basic_encoding(), encoding);
+        let mut view = serde_json::Map::new();
+        for (name, c, form) in AWKWARD {
+            let raw_secret = format!("CANARY{c}secret{c}");
+            let client = OAuthClient::builder(p.clone(), CLIENT_ID)
+                .client_secret(secret(&raw_secret))
+                .build()
+                .unwrap();
+            let req = client.client_credentials_request(&[]).unwrap();
+            let expected = match encoding {
+                BasicEncoding::FormUrlEncoded => format!("{CLIENT_ID}:CANARY{form}secret{form}"),
+                _ => format!("{CLIENT_ID}:{raw_secret}"),
+            };
+            assert_eq!(decoded_basic(&req), expected, "{label}, {name}");
+            assert!(req.headers["authorization"].is_sensitive());
+            assert_eq!(req.body, b"grant_type=client_credentials");
+            view.insert(name.to_owned(), req.to_snapshot());
+        }
+        settings.bind(|| {
+            insta::assert_json_snapshot!(
+                format!("client_credentials_basic_{label}_awkward_secrets"),
+                Value::Object(view)
+            )
+        });
+    }
+}
+
+/// S14: raw Basic credentials split at the first colon, so a client id holding one is refused
+/// when the client is built, before anything is sent.
+#[test]
+fn s14_raw_basic_refuses_a_colon_in_the_client_id() {
+    let p = ProviderProfile::builder("example", format!("{BASE}/oauth/token"))
+        .client_auth(ClientAuth::SecretBasic)
+        .basic_encoding(BasicEncoding::Raw)
+        .build()
+        .unwrap();
+    let err = OAuthClient::builder(p.clone(), "id:with:colons")
+        .client_secret(secret(CLIENT_SECRET))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            oauth_flow::Error::Config(oauth_flow::ConfigError::ColonInClientId)
+        ),
+        "{err:?}"
+    );
+    // Form-urlencoded credentials carry it as `%3A`.
+    let form = ProviderProfile::builder("example", format!("{BASE}/oauth/token"))
+        .client_auth(ClientAuth::SecretBasic)
+        .build()
+        .unwrap();
+    let client = OAuthClient::builder(form, "id:with:colons")
+        .client_secret(secret(CLIENT_SECRET))
+        .build()
+        .unwrap();
+    let req = client.client_credentials_request(&[]).unwrap();
+    assert_eq!(
+        decoded_basic(&req),
+        format!("id%3Awith%3Acolons:{CLIENT_SECRET}")
     );
 }
 

@@ -55,6 +55,7 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
             (id == client_id).then(|| ClientInfo {
                 name: "Sandbox Demo App".to_owned(),
                 redirect_uris: vec![redirect],
+                loopback_any_port: false,
             })
         },
         |params| {

@@ -72,12 +72,24 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}\
-main{max-width:28rem;margin:4rem auto;background:#fff;border-radius:8px;padding:2rem;\
-box-shadow:0 1px 4px rgba(0,0,0,.15)}h1{font-size:1.25rem}ul{padding-left:1.2rem}\
-code{background:#eef;padding:0 .25rem}.actions{display:flex;gap:1rem;margin-top:1.5rem}\
-button{padding:.5rem 1.25rem;font-size:1rem;border-radius:4px;border:1px solid #888;cursor:pointer}\
-button[value=approve]{background:#2d6cdf;color:#fff;border-color:#2d6cdf}.note{color:#666;font-size:.85rem}";
+// Readable from a 375 px phone to a 1280 px desktop: one centred column, no fixed widths, long
+// URIs wrap, buttons stack full width on narrow screens. Nothing is loaded from elsewhere.
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',\
+Roboto,sans-serif;background:#eef0f4;color:#1d2330;margin:0;line-height:1.45;font-size:1rem}\
+main{max-width:34rem;margin:3rem auto;background:#fff;border-radius:10px;padding:1.75rem 2rem;\
+box-shadow:0 1px 4px rgba(0,0,0,.15)}.brand{font-weight:700;letter-spacing:.02em;color:#2d6cdf;\
+margin:0 0 1rem;font-size:1.1rem}h1{font-size:1.35rem;margin:0 0 .75rem}h2{font-size:1rem;\
+margin:1.25rem 0 .5rem}ul{padding-left:1.2rem;margin:.25rem 0}li{margin:.35rem 0}\
+code{background:#eef1fb;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere;\
+font-size:.9em}dl{margin:1rem 0;display:grid;grid-template-columns:max-content 1fr;\
+gap:.35rem 1rem}dt{color:#555}dd{margin:0;overflow-wrap:anywhere}.actions{display:flex;\
+gap:1rem;margin-top:1.5rem}button{flex:1;padding:.7rem 1.25rem;font-size:1rem;\
+border-radius:6px;border:1px solid #888;background:#fff;color:#1d2330;cursor:pointer}\
+button:focus-visible{outline:3px solid #9bbcf5;outline-offset:2px}\
+button[value=approve]{background:#2d6cdf;color:#fff;border-color:#2d6cdf}\
+.note{color:#555;font-size:.85rem}@media(max-width:30rem){main{margin:0;border-radius:0;\
+padding:1.25rem 1rem;min-height:100vh}dl{grid-template-columns:1fr}dt{margin-top:.4rem}\
+.actions{flex-direction:column}}";
 
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
     let page = format!(
@@ -178,27 +190,50 @@ pub(crate) fn show(st: &AppState, pending: Pending) -> Response {
     let id = random_token("");
     let now = st.now();
     let provider = pending.provider;
-    let title = format!("Authorize {} — {}", pending.client_name, provider.name());
-    let scopes = if pending.scope_lines.is_empty() {
-        "<li>Access your account information</li>".to_owned()
+    let title = format!(
+        "Allow {} to use your {} account?",
+        pending.client_name,
+        provider.name()
+    );
+    // Each scope in words first; the wire name, where there is one, after it.
+    let scopes = pending
+        .scope_lines
+        .iter()
+        .map(|(s, d)| {
+            if s.is_empty() {
+                format!("<li>{}</li>", esc(d))
+            } else {
+                format!("<li>{} <code>{}</code></li>", esc(d), esc(s))
+            }
+        })
+        .collect::<String>();
+    let scopes = if scopes.is_empty() {
+        "<li>See your account information</li>".to_owned()
     } else {
-        pending
-            .scope_lines
-            .iter()
-            .map(|(s, d)| format!("<li><code>{}</code> — {}</li>", esc(s), esc(d)))
-            .collect::<String>()
+        scopes
+    };
+    let destination = if is_loopback_uri(&pending.redirect_uri) {
+        "an application on this computer"
+    } else {
+        "the application's website"
     };
     let body = format!(
-        "<h1>{app} wants to access your {prov} account</h1>\
-         <p>Signed in as <strong>{user}</strong>. <strong id=\"client-name\">{app}</strong> \
-         (client <code>{client}</code>) asks for:</p><ul id=\"scopes\">{scopes}</ul>\
-         <p class=\"note\">You will be sent back to <code>{redirect}</code>.</p>\
+        "<p class=\"brand\" id=\"provider\">{prov}</p>\
+         <h1>Allow <span id=\"client-name\">{app}</span> to use your {prov} account?</h1>\
+         <p>You are signed in to {prov} as <strong id=\"user\">{user}</strong>.</p>\
+         <h2>{app} will be able to:</h2><ul id=\"scopes\">{scopes}</ul>\
+         <dl><dt>Application</dt><dd>{app} <code id=\"client-id\">{client}</code></dd>\
+         <dt>Afterwards you go to</dt><dd>{destination}: <code id=\"redirect\">{redirect}</code>\
+         </dd></dl>\
          <form method=\"post\" action=\"{action}\">\
          <input type=\"hidden\" name=\"request_id\" value=\"{id}\">\
          <div class=\"actions\">\
-         <button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>\
-         <p class=\"note\">{prov} sandbox — test data only.</p>",
+         <button type=\"submit\" name=\"decision\" value=\"approve\" id=\"approve\">Approve</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button>\
+         </div></form>\
+         <p class=\"note\">Approve only if you started this sign-in in {app}. Deny sends \
+         nothing to the application but the refusal.</p>\
+         <p class=\"note\">{prov} sandbox: test data only.</p>",
         app = esc(&pending.client_name),
         prov = provider.name(),
         user = esc(&pending.subject),
@@ -343,8 +378,10 @@ pub(crate) fn redeem(
 }
 
 /// Checks a redirect URI against the registered ones (exact match). With none registered,
-/// any `http://127.0.0.1…`, `http://[::1]…` or `https://` URI is accepted.
-pub(crate) fn redirect_allowed(registered: &[String], uri: &str) -> bool {
+/// any `http://127.0.0.1…`, `http://[::1]…` or `https://` URI is accepted. With
+/// `loopback_any_port`, a registered loopback IP redirect URI matches the same URI on any port
+/// (RFC 8252 §7.3: a native app picks its port when it starts listening).
+pub(crate) fn redirect_allowed(registered: &[String], uri: &str, loopback_any_port: bool) -> bool {
     if registered.is_empty() {
         let ok_prefix = uri.starts_with("https://")
             || uri.starts_with("http://127.0.0.1:")
@@ -353,13 +390,47 @@ pub(crate) fn redirect_allowed(registered: &[String], uri: &str) -> bool {
             || uri.starts_with("http://[::1]/");
         return ok_prefix && !uri.contains('#') && url::Url::parse(uri).is_ok();
     }
-    registered.iter().any(|r| r == uri)
+    registered
+        .iter()
+        .any(|r| r == uri || (loopback_any_port && same_loopback_but_port(r, uri)))
+}
+
+/// Whether `uri` is `registered` (an `http` loopback IP literal) with another port. `uri` must
+/// be in normal form, since the code is later bound to it byte for byte.
+fn same_loopback_but_port(registered: &str, uri: &str) -> bool {
+    let (Ok(r), Ok(u)) = (url::Url::parse(registered), url::Url::parse(uri)) else {
+        return false;
+    };
+    is_loopback_uri(registered)
+        && u.scheme() == "http"
+        && u.as_str() == uri
+        && u.host() == r.host()
+        && u.path() == r.path()
+        && u.query() == r.query()
+        && u.fragment().is_none()
+        && u.username().is_empty()
+        && u.password().is_none()
+}
+
+/// Whether `uri` is `http` on a loopback IP literal (not a name such as `localhost`).
+fn is_loopback_uri(uri: &str) -> bool {
+    let Ok(u) = url::Url::parse(uri) else {
+        return false;
+    };
+    u.scheme() == "http"
+        && match u.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        }
 }
 
 /// A registered OAuth client as the authorize endpoint sees it.
 pub(crate) struct ClientInfo {
     pub(crate) name: String,
     pub(crate) redirect_uris: Vec<String>,
+    /// RFC 8252 §7.3: registered loopback redirect URIs match on any port.
+    pub(crate) loopback_any_port: bool,
 }
 
 /// What a provider adds to a validated request: scope and PKCE challenge.
@@ -414,7 +485,11 @@ pub(crate) fn authorize(
     let Some(redirect_uri) = params.get("redirect_uri").filter(|r| !r.is_empty()) else {
         return error_page(provider, "The request has no redirect_uri.");
     };
-    if !redirect_allowed(&client.redirect_uris, redirect_uri) {
+    if !redirect_allowed(
+        &client.redirect_uris,
+        redirect_uri,
+        client.loopback_any_port,
+    ) {
         return error_page(
             provider,
             "The redirect_uri does not match the one registered for this application.",
@@ -510,12 +585,51 @@ mod tests {
 
     #[test]
     fn redirect_rules() {
-        assert!(redirect_allowed(&[], "http://127.0.0.1:8080/cb"));
-        assert!(redirect_allowed(&[], "https://app.example/cb"));
-        assert!(!redirect_allowed(&[], "http://localhost/cb"));
-        assert!(!redirect_allowed(&[], "http://127.0.0.1.evil.com/cb"));
+        assert!(redirect_allowed(&[], "http://127.0.0.1:8080/cb", false));
+        assert!(redirect_allowed(&[], "https://app.example/cb", false));
+        assert!(!redirect_allowed(&[], "http://localhost/cb", false));
+        assert!(!redirect_allowed(
+            &[],
+            "http://127.0.0.1.evil.com/cb",
+            false
+        ));
         let reg = vec!["http://127.0.0.1/callback".to_owned()];
-        assert!(redirect_allowed(&reg, "http://127.0.0.1/callback"));
-        assert!(!redirect_allowed(&reg, "http://127.0.0.1/callback/"));
+        assert!(redirect_allowed(&reg, "http://127.0.0.1/callback", false));
+        assert!(!redirect_allowed(&reg, "http://127.0.0.1/callback/", false));
+        assert!(!redirect_allowed(
+            &reg,
+            "http://127.0.0.1:5000/callback",
+            false
+        ));
+    }
+
+    #[test]
+    fn rfc8252_loopback_redirects_match_on_any_port_only_when_allowed() {
+        let reg = vec!["http://127.0.0.1/callback".to_owned()];
+        for ok in [
+            "http://127.0.0.1/callback",
+            "http://127.0.0.1:5000/callback",
+            "http://127.0.0.1:65535/callback",
+        ] {
+            assert!(redirect_allowed(&reg, ok, true), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:5000/callback/",
+            "http://127.0.0.1:5000/other",
+            "http://127.0.0.1:5000/callback?x=1",
+            "http://127.0.0.1:5000/callback#f",
+            "http://127.0.0.2:5000/callback",
+            "http://[::1]:5000/callback",
+            "http://localhost:5000/callback",
+            "https://127.0.0.1:5000/callback",
+            "http://u@127.0.0.1:5000/callback",
+            "http://127.0.0.1:5000/./callback",
+            "http://127.0.0.1:05000/callback",
+        ] {
+            assert!(!redirect_allowed(&reg, bad, true), "{bad}");
+        }
+        // Only a loopback registration opens the port: an https one still matches exactly.
+        let web = vec!["https://app.example/cb".to_owned()];
+        assert!(!redirect_allowed(&web, "https://app.example:8443/cb", true));
     }
 }

@@ -34,6 +34,9 @@ pub enum SandboxError {
         /// The HTTP status of the consent response.
         status: u16,
     },
+    /// Tokens given to `Sandbox::import_tokens` are not an export of `Sandbox::export_tokens`.
+    #[error("not a sandbox token export")]
+    TokenImport(#[source] serde_json::Error),
     /// No Kustomer app with that name (plain or namespaced) has been registered.
     #[error("unknown kustomer app {0:?}")]
     UnknownKustomerApp(String),

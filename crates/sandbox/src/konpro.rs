@@ -22,6 +22,13 @@ const P: Provider = Provider::KonPro;
 /// The user who approves on the consent page.
 const SUBJECT: &str = "jamie.rivera@example.com";
 const USER_ID: &str = "usr_7d1a0c2e";
+/// What a KonPro grant allows, in words, for the consent page.
+const ACCESS: [&str; 3] = [
+    "See your account: your name and e-mail, your plan and its quotas, your space, \
+     features and experiments",
+    "Use the KonPro API as you, with your permissions",
+    "Stay signed in until you log out of the application (it may renew its access)",
+];
 
 /// KonPro's routes, with their full paths.
 pub(crate) fn routes() -> Router<AppState> {
@@ -45,15 +52,23 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
         q.as_deref(),
         SUBJECT,
         |id| {
+            // KonPro's client is public with PKCE, the shape of a desktop or command-line app;
+            // its document only asks for "your approved redirect URI", so a loopback
+            // registration follows RFC 8252 §7.3: any port at request time.
             (id == creds.client_id).then(|| ClientInfo {
                 name: "Sandbox Demo App".to_owned(),
                 redirect_uris: vec![redirect],
+                loopback_any_port: true,
             })
         },
         |params| {
             Ok(Extra {
                 scope: String::new(),
-                scope_lines: Vec::new(),
+                // KonPro documents no scopes: a grant reaches every endpoint the user can.
+                scope_lines: ACCESS
+                    .iter()
+                    .map(|d| (String::new(), (*d).to_owned()))
+                    .collect(),
                 code_challenge: consent::pkce(params, true)?,
             })
         },

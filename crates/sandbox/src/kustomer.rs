@@ -475,6 +475,7 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                 ClientInfo {
                     name: a.title.clone(),
                     redirect_uris: a.redirect_uris.clone(),
+                    loopback_any_port: false,
                 },
             )
         })
@@ -504,7 +505,8 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
                     let d = if *s == "offline_access" {
                         "Stay connected (refresh tokens)".to_owned()
                     } else {
-                        format!("Use the {s} role")
+                        let role = s.trim_start_matches("org.").replace(['.', '_'], " ");
+                        format!("Act with your organization's \u{201c}{role}\u{201d} permission")
                     };
                     ((*s).to_owned(), d)
                 })

@@ -206,7 +206,7 @@ pub(crate) fn parse_form(
 }
 
 /// The authorization grant behind a token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Grant {
     pub(crate) provider: Provider,
     pub(crate) client_id: String,
@@ -222,7 +222,7 @@ impl Grant {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct AccessRecord {
     grant: Grant,
     expires_at: i64,
@@ -244,8 +244,9 @@ impl TokenProblem {
     }
 }
 
-/// Issued access and refresh tokens of every provider.
-#[derive(Debug, Default)]
+/// Issued access and refresh tokens of every provider (serializable, so a sandbox's tokens can
+/// outlive its process: `Sandbox::export_tokens`).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TokenStore {
     access: HashMap<String, AccessRecord>,
     refresh: HashMap<String, Grant>,

@@ -1,10 +1,10 @@
 //! The four emulated providers and their path prefixes.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One emulated provider. Every production host of a provider maps to one path prefix of the
 /// sandbox (see [`Provider::prefix`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// KonPro (`app.konpro.ai`, `api.konpro.ai`) → `/konpro`.

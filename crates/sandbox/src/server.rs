@@ -189,13 +189,28 @@ impl Sandbox {
 
     /// Starts a sandbox on `127.0.0.1:port` (`0` = ephemeral).
     pub async fn start_on_port(port: u16) -> Result<Self, SandboxError> {
+        Self::start_with(port, Credentials::fixed()).await
+    }
+
+    /// Starts a sandbox on `127.0.0.1:port` (`0` = ephemeral) that accepts `credentials`
+    /// instead of the fixed ones, e.g. a Konvert API secret holding `+ / = % :` or a space:
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), sandbox::SandboxError> {
+    /// let mut creds = sandbox::Credentials::fixed();
+    /// creds.konvert.api_secret = "se+cr/et=%: x".to_owned();
+    /// let sb = sandbox::Sandbox::start_with(0, creds).await?;
+    /// # let _ = sb;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_with(port: u16, credentials: Credentials) -> Result<Self, SandboxError> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .map_err(|source| SandboxError::Bind { port, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| SandboxError::Bind { port, source })?;
-        let state = AppState::new(format!("http://{addr}"));
+        let state = AppState::new(format!("http://{addr}"), credentials);
         let router = app(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -229,7 +244,7 @@ impl Sandbox {
         self.state.provider_url(provider)
     }
 
-    /// The fixed test credentials.
+    /// The test credentials: the fixed ones, or those given to [`start_with`](Self::start_with).
     pub fn credentials(&self) -> &Credentials {
         &self.state.creds
     }
@@ -270,6 +285,22 @@ impl Sandbox {
             .install(name)
             .map(|_| ())
             .ok_or_else(|| SandboxError::UnknownKustomerApp(name.to_owned()))
+    }
+
+    /// Every issued access and refresh token (with its grant and expiry) as JSON, for
+    /// [`import_tokens`](Self::import_tokens) in a later sandbox: a command-line example that
+    /// starts its sandbox in-process can meet "the same provider" on its next run. Test tokens
+    /// only; treat the text as you would a token file.
+    pub fn export_tokens(&self) -> String {
+        serde_json::to_string(&*lock(&self.state.tokens)).unwrap_or_default()
+    }
+
+    /// Replaces the issued tokens with an [`export_tokens`](Self::export_tokens) text. Expiry
+    /// is in Unix seconds, so exported access tokens expire on time in the new sandbox.
+    pub fn import_tokens(&self, exported: &str) -> Result<(), SandboxError> {
+        let tokens = serde_json::from_str(exported).map_err(SandboxError::TokenImport)?;
+        *lock(&self.state.tokens) = tokens;
+        Ok(())
     }
 
     /// Moves the sandbox clock forward (token, code and JWT expiry use it).

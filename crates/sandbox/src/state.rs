@@ -53,8 +53,7 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(base_url: String) -> Self {
-        let creds = Credentials::fixed();
+    pub(crate) fn new(base_url: String, creds: Credentials) -> Self {
         let kustomer = KustomerData::seeded(&creds.kustomer.org_id);
         Self(Arc::new(Shared {
             base_url,

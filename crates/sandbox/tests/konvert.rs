@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
-use sandbox::{Provider, Sandbox};
+use sandbox::{Credentials, Provider, Sandbox};
 use serde_json::{Value, json};
 
 const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
@@ -116,16 +116,43 @@ async fn s14_konvert_token_endpoint_is_basic_only() {
         assert_eq!(r.status(), 400);
         assert_eq!(json(r).await["error"], "unsupported_grant_type");
     }
-    // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
-    let raw = format!("{}:{}", enc(&c.api_key), enc(&c.api_secret));
-    let r = client()
-        .post(&url)
-        .header("authorization", format!("Basic {}", STANDARD.encode(raw)))
+}
+
+/// Posts Konvert's token request with `Authorization: Basic base64(pair)`.
+async fn token_with_basic(sb: &Sandbox, pair: &str) -> reqwest::Response {
+    client()
+        .post(format!("{}/oauth/token", sb.url(Provider::Konvert)))
+        .header("authorization", format!("Basic {}", STANDARD.encode(pair)))
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        .unwrap()
+}
+
+/// S14 as document 003 has it (issue 18 part 4): the Basic value is "a base64-encoded string
+/// client_id:client_secret", decoded without form-decoding. With a secret holding each of
+/// `+ / = % :` and a space, the raw pair is accepted and the RFC 6749 §2.3.1 form-encoded pair
+/// is refused, so an SDK that form-encodes can no longer pass against the sandbox.
+#[tokio::test]
+async fn s14_konvert_basic_is_decoded_raw_as_documented() {
+    for c in ["+", "/", "=", "%", ":", " "] {
+        let mut creds = Credentials::fixed();
+        creds.konvert.api_secret = format!("konvert{c}secret{c}2B");
+        let sb = Sandbox::start_with(0, creds).await.unwrap();
+        let k = sb.credentials().konvert.clone();
+        let raw = format!("{}:{}", k.api_key, k.api_secret);
+        let r = token_with_basic(&sb, &raw).await;
+        assert_eq!(r.status(), 200, "raw pair refused for {c:?}");
+        let form = format!("{}:{}", enc(&k.api_key), enc(&k.api_secret));
+        assert_ne!(form, raw);
+        let r = token_with_basic(&sb, &form).await;
+        assert_eq!(r.status(), 401, "form-encoded pair accepted for {c:?}");
+        assert_eq!(json(r).await["error"], "invalid_client");
+        // The issued token works at the API; the same secret signs self-signed JWTs.
+        let r = token_with_basic(&sb, &raw).await;
+        let token = json(r).await["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(gql(&sb, &token, VIEWER, json!({})).await.status(), 200);
+    }
 }
 
 #[tokio::test]

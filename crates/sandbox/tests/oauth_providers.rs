@@ -313,6 +313,149 @@ async fn consent_page_is_self_contained_html_with_form() {
     );
 }
 
+/// The body of a GET.
+async fn page(url: &str) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn consent_page_names_app_provider_user_and_each_scope_in_words() {
+    let sb = Sandbox::start().await.unwrap();
+    let (_, challenge) = pkce("trust");
+    let html = page(&konpro_authorize_url(&sb, &challenge, "s")).await;
+    assert!(html.contains("<title>Allow Sandbox Demo App to use your KonPro account?</title>"));
+    assert!(html.contains("<p class=\"brand\" id=\"provider\">KonPro</p>"));
+    assert!(html.contains("<span id=\"client-name\">Sandbox Demo App</span>"));
+    assert!(html.contains("<code id=\"client-id\">konpro-sandbox-client</code>"));
+    assert!(html.contains("jamie.rivera@example.com"));
+    assert!(
+        html.contains("an application on this computer"),
+        "loopback redirect named"
+    );
+    assert!(
+        html.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+    );
+    // KonPro has no scopes: the page says in words what a grant allows.
+    let scopes = html.split("<ul id=\"scopes\">").nth(1).unwrap();
+    let scopes = scopes.split("</ul>").next().unwrap();
+    assert_eq!(scopes.matches("<li>").count(), 3, "{scopes}");
+    assert!(scopes.contains("See your account"));
+    // Real form buttons, submitting the decision.
+    assert!(html.contains("<button type=\"submit\" name=\"decision\" value=\"approve\" id=\"approve\">Approve</button>"));
+    assert!(html.contains(
+        "<button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button>"
+    ));
+    for external in ["<script", "src=", "<link", "url(", "@import", "https://"] {
+        assert!(!html.contains(external), "{external}");
+    }
+
+    // Askara's scopes in words, with their wire names.
+    let html = page(&askara_authorize_url(&sb, "")).await;
+    assert!(
+        html.contains("<li>Read your profile (name, e-mail, locale) <code>profile</code></li>")
+    );
+}
+
+#[tokio::test]
+async fn s5_konpro_accepts_its_loopback_redirect_on_any_port_and_binds_the_code_to_it() {
+    let sb = Sandbox::start().await.unwrap();
+    let (verifier, challenge) = pkce("any-port");
+    let on_port = "http://127.0.0.1:53999/callback";
+    let url = konpro_authorize_url(&sb, &challenge, "p1").replace(&enc(REDIRECT), &enc(on_port));
+    let cb = sb.approve(&url).await.unwrap();
+    assert!(
+        cb.starts_with("http://127.0.0.1:53999/callback?code="),
+        "{cb}"
+    );
+    let code = param(&cb, "code").unwrap();
+    let exchange = |redirect: &'static str, code: String| {
+        let sb = &sb;
+        let verifier = verifier.clone();
+        async move {
+            client()
+                .post(format!("{}/v1/oauth/token", sb.url(Provider::KonPro)))
+                .form(&[
+                    ("code", code.as_str()),
+                    ("client_id", sb.credentials().konpro.client_id.as_str()),
+                    ("grant_type", "authorization_code"),
+                    ("redirect_uri", redirect),
+                    ("code_verifier", verifier.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // S4: the code is bound to the port it was issued for.
+    let other_port = exchange("http://127.0.0.1:54000/callback", code.clone()).await;
+    assert_eq!(other_port.status(), 400);
+    assert_eq!(json(other_port).await["error"], "invalid_grant");
+
+    let url = konpro_authorize_url(&sb, &challenge, "p2").replace(&enc(REDIRECT), &enc(on_port));
+    let code = param(&sb.approve(&url).await.unwrap(), "code").unwrap();
+    assert_eq!(
+        exchange("http://127.0.0.1:53999/callback", code)
+            .await
+            .status(),
+        200
+    );
+
+    // Only the port is free: not the host name, the path, or another provider's exact rule.
+    for bad in [
+        "http://localhost:53999/callback",
+        "http://127.0.0.1:53999/other",
+        "http://[::1]:53999/callback",
+    ] {
+        let url = konpro_authorize_url(&sb, &challenge, "p3").replace(&enc(REDIRECT), &enc(bad));
+        assert_eq!(
+            client().get(&url).send().await.unwrap().status(),
+            400,
+            "{bad}"
+        );
+    }
+    let askara = askara_authorize_url(&sb, "").replace(&enc(REDIRECT), &enc(on_port));
+    assert_eq!(client().get(&askara).send().await.unwrap().status(), 400);
+}
+
+#[tokio::test]
+async fn exported_tokens_work_in_a_later_sandbox() {
+    let first = Sandbox::start().await.unwrap();
+    let (code, verifier) = konpro_code(&first).await;
+    let tok = json(konpro_exchange(&first, &code, &verifier).await).await;
+    let exported = first.export_tokens();
+    first.shutdown().await;
+
+    let second = Sandbox::start().await.unwrap();
+    let account = format!("{}/v1/pacific/account.get", second.url(Provider::KonPro));
+    let access = tok["access_token"].as_str().unwrap();
+    let before = client()
+        .get(&account)
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.status(), 401);
+    second.import_tokens(&exported).unwrap();
+    let after = client()
+        .get(&account)
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert!(matches!(
+        second.import_tokens("{not json"),
+        Err(sandbox::SandboxError::TokenImport(_))
+    ));
+}
+
 #[tokio::test]
 async fn consent_bad_client_or_redirect_shows_error_page_never_redirects() {
     let sb = Sandbox::start().await.unwrap();

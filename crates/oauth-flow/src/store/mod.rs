@@ -31,7 +31,7 @@ pub use memory::MemoryStore;
 /// them:
 ///
 /// 1. [`lease`](Self::lease): take the grant's exclusive lease, waiting at most `wait`
-///    ([`Error::LeaseTimeout`] after that, never a hang). A lease is held for at most `ttl` if
+///    ([`Error::LeaseTimeout`](crate::Error::LeaseTimeout) after that, never a hang). A lease is held for at most `ttl` if
 ///    its holder dies or hangs (a store whose locks die with their process, such as
 ///    [`FileStore`], may ignore `ttl`).
 /// 2. [`load`](Self::load) under the lease: if the stored token differs from the one this
@@ -56,7 +56,7 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn delete(&self, key: &GrantKey) -> Result<()>;
 
     /// Takes the exclusive lease on `key`'s grant, waiting at most `wait` for another holder
-    /// to release it; [`Error::LeaseTimeout`] when the wait runs out. The lease lapses by itself
+    /// to release it; [`Error::LeaseTimeout`](crate::Error::LeaseTimeout) when the wait runs out. The lease lapses by itself
     /// after `ttl` if it is never released.
     ///
     /// The default grants every request at once: no exclusion beyond the manager's own.

@@ -72,12 +72,9 @@ async fn token(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> R
     token_inner(&st, &headers, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn form_decode(s: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={s}")).ok()?;
-    pairs.into_iter().next().map(|(_, v)| v)
-}
-
-/// `(client_id, client_secret)` from `Authorization: Basic` (RFC 6749 §2.3.1 decoding).
+/// `(client_id, client_secret)` from `Authorization: Basic`, decoded as document 003 writes
+/// it: "a base64-encoded string client_id:client_secret", the parts as they are (no
+/// form-decoding as in RFC 6749 §2.3.1), split at the first colon (RFC 7617 §2).
 fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, b64) = v.split_once(' ')?;
@@ -86,7 +83,7 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     }
     let raw = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
     let (id, secret) = raw.split_once(':')?;
-    Some((form_decode(id)?, form_decode(secret)?))
+    Some((id.to_owned(), secret.to_owned()))
 }
 
 fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
