@@ -410,7 +410,12 @@ async fn jwt_exp_sets_the_expiry_when_expires_in_is_absent() {
         "taken from the JWT's exp"
     );
     let lifetime = claims.expires_in(env.clock_now()).expect("exp is present");
-    assert!(lifetime > DAY - Duration::from_secs(10) && lifetime <= DAY);
+    // The SDK's clock stands still at the test's start while the sandbox's runs on, so on a
+    // loaded machine `exp` can lie a few seconds past a day from the SDK's "now".
+    assert!(
+        lifetime > DAY - Duration::from_secs(10) && lifetime <= DAY + Duration::from_secs(20),
+        "{lifetime:?}"
+    );
 
     // Proactive refresh driven by `exp`: no 401 first (one profile call), one token call.
     env.advance(ALMOST_A_DAY);

@@ -165,3 +165,6 @@ mod tests {
         assert!(!e.to_string().contains("12345678"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod props;

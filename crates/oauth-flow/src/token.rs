@@ -124,7 +124,14 @@ mod unix_opt {
         d: D,
     ) -> Result<Option<SystemTime>, D::Error> {
         let secs: Option<u64> = Option::deserialize(d)?;
-        Ok(secs.map(|s| UNIX_EPOCH + Duration::from_secs(s)))
+        // `checked_add`: a stored value past what `SystemTime` holds (u64::MAX seconds) is a
+        // decode error, not an overflow panic.
+        secs.map(|s| {
+            UNIX_EPOCH
+                .checked_add(Duration::from_secs(s))
+                .ok_or_else(|| serde::de::Error::custom("`expires_at` is out of range"))
+        })
+        .transpose()
     }
 }
 

@@ -47,6 +47,15 @@ pub enum Fault {
         /// The `Retry-After` header value.
         value: String,
     },
+    /// `200`, `Content-Type: application/json`, a chunked body whose first bytes are sent,
+    /// then the connection is dropped mid-body (the body stream fails, so the server closes
+    /// the connection without the final chunk).
+    ResetMidBody,
+    /// `200`, `Content-Type: application/json` and a `Content-Length` 64 bytes longer than
+    /// the body that is sent before the connection closes.
+    TruncatedBody,
+    /// `200`, `Content-Type: application/json`, and an empty body.
+    EmptyOk,
 }
 
 /// The JSON body of `POST /_sandbox/faults`.
@@ -73,6 +82,9 @@ pub(crate) enum FaultSpec {
     Oversized { bytes: usize },
     Redirect { status: u16, location: String },
     RetryAfter { status: u16, value: String },
+    ResetMidBody,
+    TruncatedBody,
+    EmptyOk,
 }
 
 impl From<FaultSpec> for Fault {
@@ -85,6 +97,9 @@ impl From<FaultSpec> for Fault {
             FaultSpec::Oversized { bytes } => Fault::Oversized(bytes),
             FaultSpec::Redirect { status, location } => Fault::Redirect { status, location },
             FaultSpec::RetryAfter { status, value } => Fault::RetryAfter { status, value },
+            FaultSpec::ResetMidBody => Fault::ResetMidBody,
+            FaultSpec::TruncatedBody => Fault::TruncatedBody,
+            FaultSpec::EmptyOk => Fault::EmptyOk,
         }
     }
 }
@@ -253,9 +268,53 @@ fn respond(fault: Fault) -> Response {
             }
             resp
         }
+        Fault::ResetMidBody => {
+            let body = Body::from_stream(cut_short(PARTIAL_BODY, true));
+            (StatusCode::OK, [(header::CONTENT_TYPE, json)], body).into_response()
+        }
+        Fault::TruncatedBody => {
+            let body = Body::from_stream(cut_short(PARTIAL_BODY, false));
+            let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, json)], body).into_response();
+            // A stream has no known length, so the server keeps this header as set: the
+            // client waits for 64 bytes that never come, then sees the connection close.
+            resp.headers_mut().insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(PARTIAL_BODY.len() + 64),
+            );
+            resp
+        }
+        Fault::EmptyOk => (StatusCode::OK, [(header::CONTENT_TYPE, json)], "").into_response(),
         // Handled in `track`; kept total for safety.
         Fault::Delay(_) => (StatusCode::OK, [(header::CONTENT_TYPE, json)], "{}").into_response(),
     }
+}
+
+/// The start of a token response, all that the cut-short faults send.
+const PARTIAL_BODY: &[u8] = br#"{"access_token":"sandbox-partial","token_type":"Bearer","expi"#;
+
+/// A body stream that sends `head`, waits a moment (so `head` is on the wire first), then
+/// fails (`fail`: the server drops the connection) or ends early (the declared length is
+/// never reached, and the server closes the connection).
+fn cut_short(
+    head: &'static [u8],
+    fail: bool,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(0u8, move |step| async move {
+        match step {
+            0 => Some((Ok(head.to_vec()), 1)),
+            1 => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                fail.then(|| {
+                    let reset = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "sandbox injected a connection reset",
+                    );
+                    (Err(reset), 2)
+                })
+            }
+            _ => None,
+        }
+    })
 }
 
 /// A body of exactly `bytes` bytes: `{"padding":"xxx…"}` when it fits, else spaces.

@@ -116,6 +116,56 @@ async fn s9_fault_redirect_is_not_followed() {
     assert_eq!(sb.calls("/konpro/v1/oauth/refresh_token"), 0);
 }
 
+/// The connection drops after the headers and the first bytes of a chunked body: the status
+/// arrives, reading the body fails, and the next call is handled normally.
+#[tokio::test]
+async fn fault_reset_mid_body() {
+    let sb = Sandbox::start().await.unwrap();
+    sb.inject(TOKEN, Fault::ResetMidBody, 1);
+    let r = post_token(&sb).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.content_length(), None, "chunked: no length announced");
+    assert!(r.bytes().await.is_err(), "the body never completes");
+    assert_eq!(post_token(&sb).await.status(), 401);
+}
+
+/// `Content-Length` promises 64 bytes more than are sent before the connection closes.
+#[tokio::test]
+async fn fault_truncated_body() {
+    let sb = Sandbox::start().await.unwrap();
+    sb.inject(TOKEN, Fault::TruncatedBody, 1);
+    let r = post_token(&sb).await;
+    assert_eq!(r.status(), 200);
+    let promised = r.content_length().unwrap();
+    let err = r.bytes().await.unwrap_err();
+    assert!(err.is_body() || err.is_decode(), "{err:?}");
+    assert!(promised > 64);
+    assert_eq!(post_token(&sb).await.status(), 401);
+}
+
+/// Also injected over HTTP, with the wire names of the three kinds.
+#[tokio::test]
+async fn fault_empty_ok() {
+    let sb = Sandbox::start().await.unwrap();
+    for kind in ["empty_ok", "truncated_body", "reset_mid_body"] {
+        let r = client()
+            .post(format!("{}/_sandbox/faults", sb.base_url()))
+            .json(&json!({ "route": TOKEN, "fault": { "kind": kind } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{kind}");
+    }
+    let r = post_token(&sb).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(r.bytes().await.unwrap().is_empty());
+    for _ in 0..2 {
+        assert!(post_token(&sb).await.bytes().await.is_err());
+    }
+    assert_eq!(post_token(&sb).await.status(), 401);
+}
+
 #[tokio::test]
 async fn fault_retry_after_seconds_and_http_date() {
     let sb = Sandbox::start().await.unwrap();
