@@ -455,7 +455,11 @@ mod tests {
             .await
             .unwrap();
         assert!(schema == checked_in, "jwt: schema differs");
-        assert_eq!(sb.calls("/konvert/oauth/token"), 1, "a JWT needs no token request");
+        assert_eq!(
+            sb.calls("/konvert/oauth/token"),
+            1,
+            "a JWT needs no token request"
+        );
         assert_eq!(sb.konvert_distinct_jwts(), 1);
 
         // Other variable names, as `--key-env` / `--secret-env` give them.

@@ -128,7 +128,12 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Command, clap::Error> {
-        let mut argv = vec!["cargo xtask", "introspect", "--endpoint", "https://x.test/api"];
+        let mut argv = vec![
+            "cargo xtask",
+            "introspect",
+            "--endpoint",
+            "https://x.test/api",
+        ];
         argv.extend_from_slice(args);
         Cli::try_parse_from(argv).map(|cli| cli.command)
     }

@@ -9,9 +9,8 @@ use futures_util::Stream;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
     AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, ConfigError, CredentialSource,
-    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits,
-    ProviderProfile, ReqwestTransport,
-    RetryPolicy, SystemClock, TokenManager, Transport,
+    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
+    ReqwestTransport, RetryPolicy, SystemClock, TokenManager, Transport,
 };
 
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
@@ -153,13 +152,14 @@ impl KonvertClientBuilder {
         } = self.auth;
         let (credential, oauth) = match mode {
             AuthMode::ClientCredentials => {
-                let profile = ProviderProfile::builder(PROVIDER, format!("{base_url}/{TOKEN_PATH}"))
-                    .client_auth(ClientAuth::SecretBasic)
-                    // Document 003: "a base64-encoded string client_id:client_secret", the
-                    // parts as they are, not form-urlencoded first as RFC 6749 §2.3.1 has it.
-                    .basic_encoding(BasicEncoding::Raw)
-                    .encoding(oauth_flow::BodyEncoding::Form)
-                    .build()?;
+                let profile =
+                    ProviderProfile::builder(PROVIDER, format!("{base_url}/{TOKEN_PATH}"))
+                        .client_auth(ClientAuth::SecretBasic)
+                        // Document 003: "a base64-encoded string client_id:client_secret", the
+                        // parts as they are, not form-urlencoded first as RFC 6749 §2.3.1 has it.
+                        .basic_encoding(BasicEncoding::Raw)
+                        .encoding(oauth_flow::BodyEncoding::Form)
+                        .build()?;
                 let oauth = OAuthClient::builder(profile, api_key)
                     .client_secret(api_secret)
                     .build()?;

@@ -292,7 +292,11 @@ async fn staging_url_overrides_the_staging_host_only() {
             .staging_url(url)
             .build()
     };
-    let client = cc(Environment::Staging, "https://konvert-staging.example.test/").unwrap();
+    let client = cc(
+        Environment::Staging,
+        "https://konvert-staging.example.test/",
+    )
+    .unwrap();
     assert_eq!(client.environment(), &Environment::Staging);
     assert_eq!(client.base_url(), "https://konvert-staging.example.test");
     let token = client.token_request().unwrap().unwrap();
@@ -308,7 +312,10 @@ async fn staging_url_overrides_the_staging_host_only() {
     .staging_url("http://127.0.0.1:9/konvert")
     .build()
     .unwrap();
-    let req = jwt.request::<GetViewer>(get_viewer::Variables).await.unwrap();
+    let req = jwt
+        .request::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
     assert_eq!(req.url.as_str(), "http://127.0.0.1:9/konvert/api");
 
     let err = cc(Environment::Production, "https://elsewhere.example.test").unwrap_err();
