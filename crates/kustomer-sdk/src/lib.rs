@@ -83,12 +83,17 @@ pub use models::{
 };
 pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
 
+/// The Redis token store, for running more than one process (feature `redis`).
+#[cfg(feature = "redis")]
+pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
+
 /// Re-exported so the stream of [`KustomerClient::items`] can be driven without a direct
 /// dependency (`StreamExt`, `TryStreamExt`).
 pub use futures_util;
 /// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
 pub use oauth_flow::{
-    AuthorizedCode, ExposeSecret, PendingAuthorization, SecretString, Token, TokenStore,
+    AuthorizedCode, ExposeSecret, FileStore, MemoryStore, PendingAuthorization, SecretString,
+    Token, TokenStore,
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};

@@ -13,12 +13,12 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use oauth_flow::{
-    AccessToken, AuthorizedCode, BodyEncoding, ClientAuth, Clock, GrantHandle, HttpRequest,
-    ManagerSettings, OAuthClient, PendingAuthorization, Pkce, ProviderProfile, SecretString,
-    SpaceEncoding, Token, TokenManager, TokenStore, Url,
+    AccessToken, AuthorizedCode, BodyEncoding, ClientAuth, Clock, ErrorCode, GrantHandle,
+    HttpRequest, ManagerSettings, OAuthClient, PendingAuthorization, Pkce, ProviderProfile,
+    SecretString, SpaceEncoding, Token, TokenManager, TokenStore, Transport, Url,
 };
 
 use crate::config::{Kustomer, scopes};
@@ -114,17 +114,31 @@ impl KustomerOAuthBuilder {
         Ok(KustomerOAuth {
             client,
             manager: manager.build()?,
+            transport: self.kustomer.transport.clone(),
         })
     }
 }
 
 /// An installed app's OAuth client: builds the authorize URL, exchanges codes and keeps each
 /// user's tokens fresh. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct KustomerOAuth {
     client: OAuthClient,
     manager: TokenManager,
+    transport: Arc<dyn Transport>,
 }
+
+impl fmt::Debug for KustomerOAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KustomerOAuth")
+            .field("client", &self.client)
+            .field("manager", &self.manager)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The refresh token [`KustomerOAuth::is_installed`] sends: never issued, so never valid.
+const INSTALL_PROBE: &str = "kustomer-sdk-install-check";
 
 impl KustomerOAuth {
     /// The underlying OAuth client.
@@ -159,6 +173,32 @@ impl KustomerOAuth {
             }
         }
         Ok(request.scope(scopes::OFFLINE_ACCESS).build()?)
+    }
+
+    /// Whether the app is installed in the organization yet, asked of the token endpoint (the
+    /// one place Kustomer tells): a refresh with a refresh token that was never issued is
+    /// answered 400 "Invalid Client" while the app is not installed (`false`) and
+    /// `invalid_grant` once it is (`true`). Nothing is issued, spent or rotated, so it suits a
+    /// wait loop between registration and the first authorization.
+    ///
+    /// Errors: [`Error::ClientRejected`] for a wrong client secret (e.g. replaced by a newer
+    /// one), transport and other token endpoint failures.
+    pub async fn is_installed(&self) -> Result<bool> {
+        let probe = SecretString::from(INSTALL_PROBE.to_owned());
+        let request = self.client.refresh_request(&probe)?;
+        let sent_at = SystemTime::now();
+        let response = self.transport.send(request).await?;
+        match oauth_flow::token::parse_token_response(&response, sent_at) {
+            // Tokens for a made-up refresh token would be odd, but prove the client works.
+            Ok(_) => Ok(true),
+            Err(e) => match Error::from(e) {
+                Error::AppNotInstalled { .. } => Ok(false),
+                Error::Flow(oauth_flow::Error::OAuth(o)) if o.code == ErrorCode::InvalidGrant => {
+                    Ok(true)
+                }
+                other => Err(other),
+            },
+        }
     }
 
     /// The code exchange request, built but not sent.

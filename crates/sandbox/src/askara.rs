@@ -45,7 +45,8 @@ pub(crate) fn routes() -> Router<AppState> {
 
 async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
     let client_id = st.creds.askara.client_id.clone();
-    let redirect = st.creds.redirect_uri.clone();
+    let mut redirects = vec![st.creds.redirect_uri.clone()];
+    redirects.extend(lock(&st.askara_redirects).iter().cloned());
     consent::authorize(
         &st,
         P,
@@ -54,7 +55,7 @@ async fn authorize(State(st): State<AppState>, RawQuery(q): RawQuery) -> Respons
         |id| {
             (id == client_id).then(|| ClientInfo {
                 name: "Sandbox Demo App".to_owned(),
-                redirect_uris: vec![redirect],
+                redirect_uris: redirects,
                 loopback_any_port: false,
             })
         },
@@ -156,13 +157,15 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
                 subject: USER_ID.to_owned(),
                 scope: auth.scope,
                 from_code: Some(code.to_owned()),
+                generation: 0,
             }
         }
         Some("refresh_token") => {
             let old = required(&body, "refresh_token")?;
+            let detect = st.reuse_detection(P);
             let mut tokens = lock(&st.tokens);
             let Some(grant) = tokens.refresh_grant(P, old) else {
-                let why = if tokens.was_rotated(old) {
+                let why = if tokens.spent_again(P, old, detect) {
                     "the refresh token was already used (rotated)"
                 } else {
                     "the refresh token is invalid"
@@ -175,7 +178,7 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
                 ));
             }
             tokens.rotate_out(old);
-            grant
+            grant.rotated()
         }
         Some(_) => {
             return Err(OAuthError::unsupported_grant_type(
@@ -298,4 +301,46 @@ async fn organization(State(st): State<AppState>, headers: HeaderMap) -> Respons
             "created_at": "2019-03-11T10:15:00Z"
         }),
     )
+}
+
+/// Registers another redirect URI for the Askara client, as Askara's team does when an app
+/// gives them its URL (an `https` URI or `http` on a loopback IP literal, exact match). `Err`
+/// with the URI when it is neither.
+pub(crate) fn register_redirect(st: &AppState, uri: &str) -> Result<(), String> {
+    if !consent::redirect_allowed(&[], uri, false) {
+        return Err(uri.to_owned());
+    }
+    let mut extra = lock(&st.askara_redirects);
+    if !extra.iter().any(|r| r == uri) {
+        extra.push(uri.to_owned());
+    }
+    Ok(())
+}
+
+/// `POST /askara/_sandbox/redirect_uris` with `{"redirect_uri": "…"}` (a control route, not
+/// counted).
+pub(crate) async fn register_redirect_route(State(st): State<AppState>, body: Bytes) -> Response {
+    let uri = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("redirect_uri")?.as_str().map(str::to_owned));
+    let Some(uri) = uri else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": "invalid_request", "error_description": "send {\"redirect_uri\": \"...\"}" }),
+        );
+    };
+    match register_redirect(&st, &uri) {
+        Ok(()) => {
+            let mut all = vec![st.creds.redirect_uri.clone()];
+            all.extend(lock(&st.askara_redirects).iter().cloned());
+            json_response(StatusCode::OK, &json!({ "redirect_uris": all }))
+        }
+        Err(_) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "error": "invalid_request",
+                "error_description": "a redirect URI is https, or http on 127.0.0.1 or [::1], without a fragment"
+            }),
+        ),
+    }
 }

@@ -152,6 +152,7 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
         subject: USER_ID.to_owned(),
         scope: auth.scope,
         from_code: Some(code.clone()),
+        generation: 0,
     };
     let refresh = random_token("kp_rt_");
     lock(&st.tokens).issue_refresh(&refresh, grant.clone());

@@ -574,15 +574,17 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
                 subject: USER_ID.to_owned(),
                 scope: auth.scope,
                 from_code: Some(code.clone()),
+                generation: 0,
             }
         }
         Some("refresh_token") => {
             let old = form
                 .get("refresh_token")
                 .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+            let detect = st.reuse_detection(P);
             let mut tokens = lock(&st.tokens);
             let Some(grant) = tokens.refresh_grant(P, old) else {
-                let why = if tokens.was_rotated(old) {
+                let why = if tokens.spent_again(P, old, detect) {
                     "the refresh token was already used (rotated)"
                 } else {
                     "the refresh token is invalid"
@@ -595,7 +597,7 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
                 ));
             }
             tokens.rotate_out(old);
-            grant
+            grant.rotated()
         }
         Some(_) => {
             return Err(OAuthError::unsupported_grant_type(

@@ -1,7 +1,7 @@
 //! OAuth building blocks shared by the providers: random tokens, PKCE, constant-time compare,
 //! RFC 6749 §5.2 error responses, `no-store` JSON, request-body parsing and the token store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -212,13 +212,22 @@ pub(crate) struct Grant {
     pub(crate) client_id: String,
     pub(crate) subject: String,
     pub(crate) scope: String,
-    /// The authorization code the grant came from (revoked if that code is replayed).
+    /// The authorization code the grant came from (revoked if that code is replayed). It also
+    /// names the grant's rotation family: every token refreshed from it carries the same code.
     pub(crate) from_code: Option<String>,
+    /// How many refreshes lie between the code exchange (0) and this token.
+    pub(crate) generation: u32,
 }
 
 impl Grant {
     pub(crate) fn has_scope(&self, s: &str) -> bool {
         self.scope.split(' ').any(|x| x == s)
+    }
+
+    /// The grant of the tokens that replace this one at a rotation.
+    pub(crate) fn rotated(mut self) -> Self {
+        self.generation += 1;
+        self
     }
 }
 
@@ -250,8 +259,10 @@ impl TokenProblem {
 pub(crate) struct TokenStore {
     access: HashMap<String, AccessRecord>,
     refresh: HashMap<String, Grant>,
-    /// Refresh tokens that were rotated away (reuse → `invalid_grant`).
-    rotated: HashSet<String>,
+    /// Refresh tokens that were rotated away (reuse → `invalid_grant`), with their grant.
+    rotated: HashMap<String, Grant>,
+    /// Rotated refresh tokens sent again while reuse detection was on.
+    reuse_detections: u64,
 }
 
 impl TokenStore {
@@ -291,13 +302,33 @@ impl TokenStore {
 
     /// Removes a refresh token (rotation); it stays known as rotated.
     pub(crate) fn rotate_out(&mut self, token: &str) {
-        if self.refresh.remove(token).is_some() {
-            self.rotated.insert(token.to_owned());
+        if let Some(grant) = self.refresh.remove(token) {
+            self.rotated.insert(token.to_owned(), grant);
         }
     }
 
-    pub(crate) fn was_rotated(&self, token: &str) -> bool {
-        self.rotated.contains(token)
+    /// Whether `token` is a refresh token of `provider` that was rotated away. With `detect`,
+    /// its reuse also revokes every token its family issued after it, access and refresh
+    /// (RFC 9700 §4.14.2: the server cannot tell the thief from the client), and is counted.
+    pub(crate) fn spent_again(&mut self, provider: Provider, token: &str, detect: bool) -> bool {
+        let Some(grant) = self.rotated.get(token).filter(|g| g.provider == provider) else {
+            return false;
+        };
+        if detect {
+            let (family, generation) = (grant.from_code.clone(), grant.generation);
+            let later = |g: &Grant| {
+                g.provider == provider && g.from_code == family && g.generation > generation
+            };
+            self.access.retain(|_, r| !later(&r.grant));
+            self.refresh.retain(|_, g| !later(g));
+            self.reuse_detections += 1;
+        }
+        true
+    }
+
+    /// Rotated refresh tokens sent again while reuse detection was on, since start.
+    pub(crate) fn reuse_detections(&self) -> u64 {
+        self.reuse_detections
     }
 
     /// Revokes every token issued from an authorization code (RFC 6749 §4.1.2, code replay).

@@ -41,9 +41,14 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/_sandbox/clock/advance", post(advance))
         .route("/_sandbox/settings", post(settings))
         .route("/_sandbox/konvert/distinct_jwts", get(distinct_jwts))
+        .route("/_sandbox/reuse_detections", get(reuse_detections))
         .route(
             "/kustomer/_sandbox/apps/{name}/install",
             post(kustomer::install_route),
+        )
+        .route(
+            "/askara/_sandbox/redirect_uris",
+            post(askara::register_redirect_route),
         );
     providers
         .merge(controls)
@@ -133,6 +138,7 @@ struct Settings {
     provider: Provider,
     access_token_lifetime: Option<u64>,
     omit_expires_in: Option<bool>,
+    reuse_detection: Option<bool>,
 }
 
 async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
@@ -147,6 +153,9 @@ async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
         if let Some(o) = s.omit_expires_in {
             p.omit_expires_in = o;
         }
+        if let Some(d) = s.reuse_detection {
+            p.lenient_reuse = !d;
+        }
     });
     json_response(
         StatusCode::OK,
@@ -154,6 +163,7 @@ async fn settings(State(st): State<AppState>, body: Bytes) -> Response {
             "provider": s.provider.name(),
             "access_token_lifetime": st.lifetime(s.provider),
             "omit_expires_in": st.omit_expires_in(s.provider),
+            "reuse_detection": st.reuse_detection(s.provider),
         }),
     )
 }
@@ -163,6 +173,11 @@ async fn distinct_jwts(State(st): State<AppState>) -> Response {
         StatusCode::OK,
         &json!({ "count": st.konvert.distinct_jwts() }),
     )
+}
+
+async fn reuse_detections(State(st): State<AppState>) -> Response {
+    let count = lock(&st.tokens).reuse_detections();
+    json_response(StatusCode::OK, &json!({ "count": count }))
 }
 
 /// A running sandbox on `127.0.0.1`. Dropping it stops the server.
@@ -287,6 +302,14 @@ impl Sandbox {
             .ok_or_else(|| SandboxError::UnknownKustomerApp(name.to_owned()))
     }
 
+    /// Registers another redirect URI for the Askara client (exact match, like the fixed
+    /// `http://127.0.0.1/callback`), as Askara's team does for an app's URL: e.g. a web app's
+    /// `http://127.0.0.1:PORT/callback`. `SandboxError::InvalidUrl` unless it is `https` or
+    /// `http` on a loopback IP literal.
+    pub fn register_askara_redirect_uri(&self, uri: &str) -> Result<(), SandboxError> {
+        askara::register_redirect(&self.state, uri).map_err(SandboxError::InvalidUrl)
+    }
+
     /// Every issued access and refresh token (with its grant and expiry) as JSON, for
     /// [`import_tokens`](Self::import_tokens) in a later sandbox: a command-line example that
     /// starts its sandbox in-process can meet "the same provider" on its next run. Test tokens
@@ -323,6 +346,20 @@ impl Sandbox {
     pub fn set_omit_expires_in(&self, provider: Provider, omit: bool) {
         self.state
             .update_settings(provider, |s| s.omit_expires_in = omit);
+    }
+
+    /// Whether a rotated refresh token of `provider` sent again also revokes every token its
+    /// grant issued after it (RFC 9700 §4.14.2). On by default: a double spend in a test then
+    /// shows as a failure. Off, the reuse is only refused with `invalid_grant`.
+    pub fn set_reuse_detection(&self, provider: Provider, on: bool) {
+        self.state
+            .update_settings(provider, |s| s.lenient_reuse = !on);
+    }
+
+    /// How many times a rotated refresh token was sent again with reuse detection on (every
+    /// provider), since start.
+    pub fn reuse_detections(&self) -> u64 {
+        lock(&self.state.tokens).reuse_detections()
     }
 
     /// Calls of `route` (provider prefix + route pattern, e.g. `"/konpro/v1/oauth/token"`,

@@ -23,6 +23,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct ProviderSettings {
     pub(crate) access_token_lifetime: Option<u64>,
     pub(crate) omit_expires_in: bool,
+    /// Reuse of a rotated refresh token is only refused, the tokens issued after it live on
+    /// (the default, `false`, revokes them: RFC 9700 §4.14.2).
+    pub(crate) lenient_reuse: bool,
 }
 
 /// Everything the handlers share.
@@ -39,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) tokens: Mutex<TokenStore>,
     pub(crate) kustomer: Mutex<KustomerData>,
     pub(crate) konvert: KonvertState,
+    /// Redirect URIs registered for the Askara client besides `creds.redirect_uri`.
+    pub(crate) askara_redirects: Mutex<Vec<String>>,
 }
 
 /// Cheaply clonable handle to [`Shared`].
@@ -65,6 +70,7 @@ impl AppState {
             tokens: Mutex::new(TokenStore::default()),
             kustomer: Mutex::new(kustomer),
             konvert: KonvertState::new(),
+            askara_redirects: Mutex::new(Vec::new()),
             creds,
         }))
     }
@@ -87,6 +93,13 @@ impl AppState {
         lock(&self.settings)
             .get(&p)
             .is_some_and(|s| s.omit_expires_in)
+    }
+
+    /// Whether reusing a rotated refresh token of a provider revokes its family's later tokens.
+    pub(crate) fn reuse_detection(&self, p: Provider) -> bool {
+        !lock(&self.settings)
+            .get(&p)
+            .is_some_and(|s| s.lenient_reuse)
     }
 
     pub(crate) fn update_settings(&self, p: Provider, f: impl FnOnce(&mut ProviderSettings)) {

@@ -613,6 +613,9 @@ async fn askara_optional_pkce_is_enforced_when_used() {
 #[tokio::test]
 async fn s28_askara_rotated_refresh_token_reuse_is_invalid_grant() {
     let sb = Sandbox::start().await.unwrap();
+    // The newer token must survive the reuse here: reuse detection (tests/reuse_detection.rs)
+    // would revoke it.
+    sb.set_reuse_detection(Provider::Askara, false);
     let code = askara_code(&sb, "").await;
     let t1 = json(
         askara_token(
@@ -687,77 +690,6 @@ async fn askara_expired_jwt_is_401_after_advance_clock() {
 }
 
 // ---------------- Kustomer ----------------
-
-struct KApp {
-    name: String,
-    client_id: String,
-    secret: String,
-}
-
-async fn kustomer_register(sb: &Sandbox, app: &str) -> KApp {
-    let base = sb.url(Provider::Kustomer);
-    let key = sb.credentials().kustomer.api_key.clone();
-    let r = client()
-        .post(format!("{base}/v1/apps/available"))
-        .bearer_auth(&key)
-        .json(&json!({ "app": app, "version": "0.0.1", "title": "My OAuth App", "visibility": "private" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    let body = json(r).await;
-    let org = &sb.credentials().kustomer.org_id;
-    assert_eq!(body["data"]["type"], "available_app");
-    assert_eq!(body["data"]["id"], format!("{app}_{org}-0.0.1"));
-    let attrs = &body["data"]["attributes"];
-    assert_eq!(attrs["name"], format!("{app}_{org}"));
-    assert_eq!(attrs["visibility"], "private");
-    assert_eq!(attrs["redirectUris"], json!([]));
-    let name = attrs["name"].as_str().unwrap().to_owned();
-    let client_id = attrs["clientId"].as_str().unwrap().to_owned();
-    let s = client()
-        .post(format!("{base}/v1/apps/available/{name}/secret/"))
-        .bearer_auth(&key)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(s.status(), 200);
-    let s = json(s).await;
-    assert_eq!(s["data"]["attributes"]["clientId"], client_id.as_str());
-    let secret = s["data"]["attributes"]["clientSecret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    KApp {
-        name,
-        client_id,
-        secret,
-    }
-}
-
-fn kustomer_authorize_url(sb: &Sandbox, app: &KApp, scope: &str) -> String {
-    format!(
-        "{}/oauth/authorize?client_id={}&redirect_uri={}&response_type=code&scope={scope}&state=k1",
-        sb.url(Provider::Kustomer),
-        app.client_id,
-        enc(REDIRECT)
-    )
-}
-
-async fn kustomer_token(sb: &Sandbox, app: &KApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = vec![
-        ("client_id", &app.client_id),
-        ("client_secret", &app.secret),
-    ];
-    form.extend_from_slice(fields);
-    client()
-        .post(format!("{}/oauth/token", sb.url(Provider::Kustomer)))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn kustomer_not_installed_is_400_then_full_flow_after_install() {
@@ -1050,4 +982,52 @@ async fn kustomer_empty_redirect_uris_accept_loopback_and_https_only() {
             "{bad}"
         );
     }
+}
+
+#[tokio::test]
+async fn askara_accepts_a_redirect_uri_registered_at_run_time_exactly() {
+    let sb = Sandbox::start().await.unwrap();
+    let web = "http://127.0.0.1:53998/callback";
+    let url = askara_authorize_url(&sb, "").replace(&enc(REDIRECT), &enc(web));
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 400);
+
+    sb.register_askara_redirect_uri(web).unwrap();
+    let cb = sb.approve(&url).await.unwrap();
+    assert!(cb.starts_with(&format!("{web}?code=")), "{cb}");
+    // Exact match still: another port is not registered, and the fixed URI keeps working.
+    let other = askara_authorize_url(&sb, "")
+        .replace(&enc(REDIRECT), &enc("http://127.0.0.1:53997/callback"));
+    assert_eq!(client().get(&other).send().await.unwrap().status(), 400);
+    assert!(
+        sb.approve(&askara_authorize_url(&sb, ""))
+            .await
+            .unwrap()
+            .starts_with(REDIRECT)
+    );
+
+    // S8: neither a host name nor plain http elsewhere can be registered, in Rust or HTTP.
+    assert!(matches!(
+        sb.register_askara_redirect_uri("http://localhost:53998/callback"),
+        Err(sandbox::SandboxError::InvalidUrl(_))
+    ));
+    let control = format!("{}/_sandbox/redirect_uris", sb.url(Provider::Askara));
+    let refused = client()
+        .post(&control)
+        .json(&serde_json::json!({ "redirect_uri": "http://app.example/cb" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let ok = client()
+        .post(&control)
+        .json(&serde_json::json!({ "redirect_uri": "https://app.example/cb" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let listed = json(ok).await;
+    assert_eq!(
+        listed["redirect_uris"],
+        serde_json::json!([REDIRECT, web, "https://app.example/cb"])
+    );
 }

@@ -123,6 +123,7 @@ fn token_inner(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Respon
             subject: id,
             scope: String::new(),
             from_code: None,
+            generation: 0,
         },
         exp,
     );

@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sandbox::{Provider, Sandbox};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub const REDIRECT: &str = "http://127.0.0.1/callback";
@@ -137,4 +137,80 @@ pub fn jwt(header: &str, claims: &Value, key: &[u8]) -> String {
 pub fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// A registered Kustomer app with its client secret.
+pub struct KApp {
+    pub name: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+pub async fn kustomer_register(sb: &Sandbox, app: &str) -> KApp {
+    let base = sb.url(Provider::Kustomer);
+    let key = sb.credentials().kustomer.api_key.clone();
+    let r = client()
+        .post(format!("{base}/v1/apps/available"))
+        .bearer_auth(&key)
+        .json(&json!({ "app": app, "version": "0.0.1", "title": "My OAuth App", "visibility": "private" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let body = json(r).await;
+    let org = &sb.credentials().kustomer.org_id;
+    assert_eq!(body["data"]["type"], "available_app");
+    assert_eq!(body["data"]["id"], format!("{app}_{org}-0.0.1"));
+    let attrs = &body["data"]["attributes"];
+    assert_eq!(attrs["name"], format!("{app}_{org}"));
+    assert_eq!(attrs["visibility"], "private");
+    assert_eq!(attrs["redirectUris"], json!([]));
+    let name = attrs["name"].as_str().unwrap().to_owned();
+    let client_id = attrs["clientId"].as_str().unwrap().to_owned();
+    let s = client()
+        .post(format!("{base}/v1/apps/available/{name}/secret/"))
+        .bearer_auth(&key)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(s.status(), 200);
+    let s = json(s).await;
+    assert_eq!(s["data"]["attributes"]["clientId"], client_id.as_str());
+    let secret = s["data"]["attributes"]["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    KApp {
+        name,
+        client_id,
+        secret,
+    }
+}
+
+pub fn kustomer_authorize_url(sb: &Sandbox, app: &KApp, scope: &str) -> String {
+    format!(
+        "{}/oauth/authorize?client_id={}&redirect_uri={}&response_type=code&scope={scope}&state=k1",
+        sb.url(Provider::Kustomer),
+        app.client_id,
+        enc(REDIRECT)
+    )
+}
+
+pub async fn kustomer_token(
+    sb: &Sandbox,
+    app: &KApp,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = vec![
+        ("client_id", &app.client_id),
+        ("client_secret", &app.secret),
+    ];
+    form.extend_from_slice(fields);
+    client()
+        .post(format!("{}/oauth/token", sb.url(Provider::Kustomer)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
