@@ -148,6 +148,22 @@ fn jwt_mode_has_no_token_request() {
     );
 }
 
+/// The request carries the client's current JWT as a sensitive `Authorization: Bearer`;
+/// returns that JWT.
+async fn assert_bearer_is_the_current_jwt(
+    client: &KonvertClient,
+    req: &konvert_sdk::HttpRequest,
+) -> konvert_sdk::AccessToken {
+    let auth = req.headers.get("authorization").unwrap();
+    assert!(auth.is_sensitive());
+    let jwt = client.access_token().await.unwrap();
+    assert_eq!(
+        auth.to_str().unwrap(),
+        format!("Bearer {}", jwt.secret().expose_secret())
+    );
+    jwt
+}
+
 /// S19: the GraphQL request is a JSON POST to `/api` with `query`, `variables` and
 /// `operationName`, and the bearer only in the `Authorization` header.
 #[tokio::test]
@@ -165,13 +181,7 @@ async fn s19_query_request_shape() {
         })
         .await
         .unwrap();
-    let auth = req.headers.get("authorization").unwrap();
-    assert!(auth.is_sensitive());
-    let jwt = client.access_token().await.unwrap();
-    assert_eq!(
-        auth.to_str().unwrap(),
-        format!("Bearer {}", jwt.secret().expose_secret())
-    );
+    let jwt = assert_bearer_is_the_current_jwt(&client, &req).await;
     let body = String::from_utf8(req.body.clone()).unwrap();
     assert!(!body.contains(jwt.secret().expose_secret()));
     assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
@@ -258,13 +268,7 @@ async fn raw_query_request_shape() {
         )
         .await
         .unwrap();
-    let auth = req.headers.get("authorization").unwrap();
-    assert!(auth.is_sensitive());
-    let jwt = client.access_token().await.unwrap();
-    assert_eq!(
-        auth.to_str().unwrap(),
-        format!("Bearer {}", jwt.secret().expose_secret())
-    );
+    assert_bearer_is_the_current_jwt(&client, &req).await;
     assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
     insta::assert_json_snapshot!("graphql_raw_query_request", req.to_snapshot(), {
         ".headers.authorization" => "[redacted]",

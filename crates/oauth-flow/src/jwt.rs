@@ -233,19 +233,20 @@ mod tests {
         SecretString::from(s.to_owned())
     }
 
-    #[test]
-    fn s22_s24_header_and_claims() {
+    /// A one-hour signer for `sub` with `key`, on a manual clock at 1_800_000_000.
+    fn signer(sub: &str, key: &str) -> (JwtSigner, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new(
             UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         ));
-        let s = JwtSigner::new(
-            "key-1",
-            &secret("a-secret-of-32-bytes-or-more!!!!"),
-            Duration::from_secs(3600),
-            CAP,
-        )
-        .unwrap()
-        .with_clock(clock.clone());
+        let s = JwtSigner::new(sub, &secret(key), Duration::from_secs(3600), CAP)
+            .unwrap()
+            .with_clock(clock.clone());
+        (s, clock)
+    }
+
+    #[test]
+    fn s22_s24_header_and_claims() {
+        let (s, _clock) = signer("key-1", "a-secret-of-32-bytes-or-more!!!!");
         let t = s.token().unwrap();
         let jwt = t.secret().expose_secret().to_owned();
         let header = URL_SAFE_NO_PAD
@@ -271,17 +272,7 @@ mod tests {
 
     #[test]
     fn s24_reused_until_margin_then_reminted() {
-        let clock = Arc::new(ManualClock::new(
-            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        ));
-        let s = JwtSigner::new(
-            "k",
-            &secret("0123456789abcdef0123456789abcdef"),
-            Duration::from_secs(3600),
-            CAP,
-        )
-        .unwrap()
-        .with_clock(clock.clone());
+        let (s, clock) = signer("k", "0123456789abcdef0123456789abcdef");
         let a = s.token().unwrap();
         clock.advance(Duration::from_secs(3600 - 61));
         assert!(s.token().unwrap().same_as(&a));
@@ -291,17 +282,7 @@ mod tests {
 
     #[test]
     fn remint_signs_anew_and_expires_at_follows() {
-        let clock = Arc::new(ManualClock::new(
-            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        ));
-        let s = JwtSigner::new(
-            "k",
-            &secret("0123456789abcdef0123456789abcdef"),
-            Duration::from_secs(3600),
-            CAP,
-        )
-        .unwrap()
-        .with_clock(clock.clone());
+        let (s, clock) = signer("k", "0123456789abcdef0123456789abcdef");
         assert_eq!(s.expires_at(), None);
         let a = s.token().unwrap();
         assert_eq!(
