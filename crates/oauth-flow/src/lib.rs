@@ -45,7 +45,9 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+mod api_request;
 pub mod authorize;
+mod base_url;
 pub mod client;
 pub mod clock;
 pub mod credentials;
@@ -66,7 +68,9 @@ pub mod token;
 pub mod transport;
 
 pub use api::{ApiClient, ApiClientBuilder, Endpoint, RetryPolicy};
+pub use api_request::ApiRequest;
 pub use authorize::{AuthorizationRequest, AuthorizedCode, PendingAuthorization};
+pub use base_url::{BaseUrl, BaseUrlError, IntoBaseUrl};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
