@@ -6,9 +6,10 @@
 // Test helpers outside `#[test]` functions may unwrap too (clippy.toml covers only the tests).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use konvert_sdk::oauth_flow::{self, ErrorCode};
+use konvert_sdk::oauth_flow::{self, Clock as _, ErrorCode, ManualClock};
 use konvert_sdk::operations::{
     AddNote, CreateContact, GetContact, GetViewer, ListContacts, ListEnrichments, SearchContacts,
     add_note, create_contact, get_contact, get_viewer, list_contacts, list_enrichments,
@@ -545,4 +546,204 @@ async fn create_contact_add_note_and_search() {
         .await
         .unwrap();
     assert!(none.contact.is_none());
+}
+
+/// Issue 20: `query_raw` sends a document with no generated type through the same credential
+/// and returns `data` as JSON; GraphQL errors and partial data are the typed query's errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_raw_has_the_typed_querys_auth_and_errors() {
+    let sb = Sandbox::start().await.unwrap();
+    let client = cc_client(&sb);
+    let data = client
+        .query_raw(
+            "query($id: ID!) { viewer { apiKey authMethod } contact(id: $id) { id email } }",
+            serde_json::json!({ "id": "contact-3" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(data["viewer"]["authMethod"], "CLIENT_CREDENTIALS");
+    assert_eq!(
+        data["viewer"]["apiKey"],
+        sb.credentials().konvert.api_key.as_str()
+    );
+    assert_eq!(data["contact"]["id"], "contact-3");
+    assert_eq!(sb.calls(TOKEN_ROUTE), 1);
+
+    // 200 with `errors` and no data.
+    let err = client
+        .query_raw(
+            "mutation($b: String!) { addNote(input: { body: $b, contactId: \"contact-999\" }) { id } }",
+            serde_json::json!({ "b": "hello" }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::GraphQl { errors } if errors[0].code() == Some("NOT_FOUND")),
+        "{err:?}"
+    );
+
+    // Data with errors.
+    let err = client
+        .query_raw(
+            "{ contacts(first: 10) { edges { node { id enrichment { score } } } } }",
+            serde_json::Value::Null,
+        )
+        .await
+        .unwrap_err();
+    let Error::PartialData(partial) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(partial.errors.len(), 2);
+    assert!(partial.data["contacts"]["edges"][4]["node"]["enrichment"].is_null());
+
+    // A document the server cannot validate.
+    let err = client
+        .query_raw("{ noSuchField }", serde_json::Value::Null)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::GraphQl { .. }), "{err:?}");
+    assert_eq!(sb.calls(TOKEN_ROUTE), 1, "one token for every call");
+}
+
+/// `query_raw` retries a query after a 429 (it only reads) and never replays a mutation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_raw_retries_queries_not_mutations() {
+    let sb = Sandbox::start().await.unwrap();
+    let client = jwt_client(&sb);
+    let throttle = |n| {
+        sb.inject(
+            API_ROUTE,
+            Fault::RetryAfter {
+                status: 429,
+                value: "1".to_owned(),
+            },
+            n,
+        )
+    };
+    throttle(1);
+    let data = client
+        .query_raw("{ viewer { authMethod } }", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(data["viewer"]["authMethod"], "SELF_SIGNED_JWT");
+    assert_eq!(sb.calls(API_ROUTE), 2, "one retry after Retry-After");
+
+    sb.reset_calls();
+    throttle(1);
+    let err = client
+        .query_raw(
+            "mutation { addNote(input: { body: \"x\", contactId: \"contact-1\" }) { id } }",
+            serde_json::Value::Null,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::OAuthFlow(oauth_flow::Error::RateLimited {
+                status: 429,
+                attempts: 1,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(sb.calls(API_ROUTE), 1, "a mutation is not replayed");
+}
+
+/// Issue 20: `refresh()` fetches a new client-credentials token now, and
+/// `token_expires_at()` follows the token in use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_fetches_a_new_client_credentials_token() {
+    let sb = Sandbox::start().await.unwrap();
+    let client = cc_client(&sb);
+    assert_eq!(client.token_expires_at().await.unwrap(), None);
+    client
+        .query::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
+    let first = client.access_token().await.unwrap();
+    let first_expiry = client.token_expires_at().await.unwrap().unwrap();
+    // The sandbox issues 21600 s tokens; its clock and ours may differ slightly.
+    let left = first_expiry
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(21_000) && left <= Duration::from_secs(21_600),
+        "{left:?}"
+    );
+
+    let renewed = client.refresh().await.unwrap();
+    assert!(!renewed.same_as(&first));
+    assert_eq!(sb.calls(TOKEN_ROUTE), 2);
+    assert!(client.access_token().await.unwrap().same_as(&renewed));
+    assert!(client.token_expires_at().await.unwrap().unwrap() >= first_expiry);
+    client
+        .query::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
+    assert_eq!(sb.calls(TOKEN_ROUTE), 2, "the renewed token is reused");
+}
+
+/// Issue 20: `refresh()` signs a new JWT now; `token_expires_at()` is its `exp`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_signs_a_new_jwt() {
+    let sb = Sandbox::start().await.unwrap();
+    let clock = Arc::new(ManualClock::new(std::time::SystemTime::now()));
+    let client = KonvertClient::builder(
+        Environment::custom(sb.url(Provider::Konvert)),
+        Auth::jwt(
+            sb.credentials().konvert.api_key.clone(),
+            SecretString::from(sb.credentials().konvert.api_secret.clone()),
+            Duration::from_secs(3600),
+        ),
+    )
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    assert_eq!(client.token_expires_at().await.unwrap(), None);
+    client
+        .query::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
+    let first = client.token_expires_at().await.unwrap().unwrap();
+    let left = first.duration_since(clock.now()).unwrap();
+    assert!(left > Duration::from_secs(3599) && left <= Duration::from_secs(3600));
+
+    clock.advance(Duration::from_secs(2));
+    client.refresh().await.unwrap();
+    assert!(client.token_expires_at().await.unwrap().unwrap() > first);
+    client
+        .query::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
+    assert_eq!(sb.konvert_distinct_jwts(), 2);
+    assert_eq!(sb.calls(TOKEN_ROUTE), 0);
+}
+
+/// Issue 20: `Environment::Staging` pointed at another host (here the sandbox, standing in
+/// for a staging emulator) sends both the token request and GraphQL there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staging_can_point_at_an_emulator() {
+    let sb = Sandbox::start().await.unwrap();
+    let creds = &sb.credentials().konvert;
+    let client = KonvertClient::builder(
+        Environment::Staging,
+        Auth::client_credentials(
+            creds.api_key.clone(),
+            SecretString::from(creds.api_secret.clone()),
+        ),
+    )
+    .staging_url(sb.url(Provider::Konvert))
+    .build()
+    .unwrap();
+    assert_eq!(client.environment(), &Environment::Staging);
+    let viewer = client
+        .query::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap()
+        .viewer;
+    assert_eq!(viewer.api_key, creds.api_key);
+    assert_eq!(sb.calls(TOKEN_ROUTE), 1);
+    assert_eq!(sb.calls(API_ROUTE), 1);
 }

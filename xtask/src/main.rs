@@ -1,9 +1,12 @@
 //! Workspace automation, run through the cargo alias `cargo xtask …` (see `.cargo/config.toml`):
 //! nothing to install.
 //!
-//! - `cargo xtask introspect --endpoint URL [--bearer ENV_VAR] [--out PATH]`: posts the standard
-//!   introspection query to a GraphQL endpoint and writes the schema file
-//!   (`crates/konvert-sdk/graphql/schema.json` by default).
+//! - `cargo xtask introspect --endpoint URL [--auth client-credentials|jwt] [--out PATH]`: posts
+//!   the standard introspection query to a GraphQL endpoint and writes the schema file
+//!   (`crates/konvert-sdk/graphql/schema.json` by default). With `--auth`, konvert-sdk obtains
+//!   the bearer from the API key and secret in `KONVERT_API_KEY` / `KONVERT_API_SECRET`
+//!   (other names with `--key-env` / `--secret-env`); `--bearer ENV_VAR` sends a token fetched
+//!   beforehand instead. Credentials are read from the environment only, never from argv.
 //! - `cargo xtask codegen`: regenerates konvert-sdk's checked-in operations module from the
 //!   schema and the `.graphql` operation files.
 //! - `cargo xtask codegen --check`: exits non-zero, naming the stale file, when the checked-in
@@ -45,8 +48,19 @@ enum Command {
         endpoint: String,
         /// The name of an environment variable holding a bearer token to send (the token is
         /// never printed).
-        #[arg(long, value_name = "ENV_VAR")]
+        #[arg(long, value_name = "ENV_VAR", conflicts_with = "auth")]
         bearer: Option<String>,
+        /// Authenticate with the API key and secret from the environment, through
+        /// konvert-sdk: a client-credentials token from `{endpoint minus /api}/oauth/token`, or
+        /// a self-signed JWT.
+        #[arg(long, value_enum)]
+        auth: Option<introspect::KeyAuth>,
+        /// The environment variable holding the API key (with `--auth`).
+        #[arg(long, value_name = "ENV_VAR", default_value = "KONVERT_API_KEY")]
+        key_env: String,
+        /// The environment variable holding the API secret (with `--auth`).
+        #[arg(long, value_name = "ENV_VAR", default_value = "KONVERT_API_SECRET")]
+        secret_env: String,
         /// Where to write the schema (default: konvert-sdk's `graphql/schema.json`).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -67,8 +81,22 @@ fn main() -> ExitCode {
         Command::Introspect {
             endpoint,
             bearer,
+            auth,
+            key_env,
+            secret_env,
             out,
-        } => run_introspect(&endpoint, bearer.as_deref(), out),
+        } => {
+            let credentials = match (bearer, auth) {
+                (Some(var), _) => introspect::Credentials::Bearer { var },
+                (None, Some(mode)) => introspect::Credentials::ApiKey {
+                    mode,
+                    key_var: key_env,
+                    secret_var: secret_env,
+                },
+                (None, None) => introspect::Credentials::None,
+            };
+            run_introspect(&endpoint, &credentials, out)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,21 +109,68 @@ fn main() -> ExitCode {
 
 fn run_introspect(
     endpoint: &str,
-    bearer_var: Option<&str>,
+    credentials: &introspect::Credentials,
     out: Option<PathBuf>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let bearer = match bearer_var {
-        Some(var) => Some(std::env::var(var).map_err(|_| {
-            format!("the environment variable `{var}` (named by --bearer) is not set")
-        })?),
-        None => None,
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let schema = runtime.block_on(introspect::introspect(endpoint, bearer.as_deref()))?;
+    let env = |var: &str| std::env::var(var).ok();
+    let schema = runtime.block_on(introspect::introspect_with(endpoint, credentials, &env))?;
     let out = out.unwrap_or_else(codegen::schema_path);
     std::fs::write(&out, schema)?;
     println!("wrote {}", out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let mut argv = vec![
+            "cargo xtask",
+            "introspect",
+            "--endpoint",
+            "https://x.test/api",
+        ];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| cli.command)
+    }
+
+    /// Credentials are named by environment variable, never passed on the command line.
+    #[test]
+    fn introspect_flags_name_variables_and_exclude_each_other() {
+        let Command::Introspect {
+            auth,
+            key_env,
+            secret_env,
+            bearer,
+            ..
+        } = parse(&["--auth", "client-credentials"]).unwrap()
+        else {
+            panic!("not introspect")
+        };
+        assert_eq!(auth, Some(introspect::KeyAuth::ClientCredentials));
+        assert_eq!(
+            (key_env.as_str(), secret_env.as_str()),
+            ("KONVERT_API_KEY", "KONVERT_API_SECRET")
+        );
+        assert_eq!(bearer, None);
+
+        let Command::Introspect {
+            auth,
+            key_env,
+            secret_env,
+            ..
+        } = parse(&["--auth", "jwt", "--key-env", "K", "--secret-env", "S"]).unwrap()
+        else {
+            panic!("not introspect")
+        };
+        assert_eq!(auth, Some(introspect::KeyAuth::Jwt));
+        assert_eq!((key_env.as_str(), secret_env.as_str()), ("K", "S"));
+
+        assert!(parse(&["--auth", "jwt", "--bearer", "TOKEN"]).is_err());
+        assert!(parse(&["--secret", "s3cr3t"]).is_err());
+    }
 }

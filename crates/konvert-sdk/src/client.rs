@@ -3,18 +3,18 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures_util::Stream;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
-    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, CredentialSource, HttpRequest,
-    JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile, ReqwestTransport,
-    RetryPolicy, SystemClock, TokenManager, Transport,
+    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, ConfigError, CredentialSource,
+    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
+    ReqwestTransport, RetryPolicy, SystemClock, TokenManager, Transport,
 };
 
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
-use crate::environment::Environment;
+use crate::environment::{Environment, TOKEN_PATH};
 use crate::error::{Error, Result};
 use crate::graphql::{GraphQlCall, Partial, PartialData, classify, decode_data};
 use crate::operations::{ListContacts, list_contacts};
@@ -34,16 +34,29 @@ type ContactsPage = (
 #[derive(Clone)]
 pub struct KonvertClient {
     environment: Environment,
+    /// The base URL in use: the environment's, or the staging override.
+    base_url: String,
     mode: AuthMode,
     api: ApiClient,
     oauth: Option<OAuthClient>,
     page_limits: PageLimits,
+    /// The same credential the API client holds, typed, for forced renewals and expiry.
+    credential: Credential,
+}
+
+/// What mints the bearer: kept beside the API client's `dyn CredentialSource` because a
+/// forced renewal and the expiry are not part of that trait.
+#[derive(Clone)]
+enum Credential {
+    ClientCredentials(GrantHandle),
+    Jwt(Arc<JwtSigner>),
 }
 
 impl fmt::Debug for KonvertClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KonvertClient")
             .field("environment", &self.environment)
+            .field("base_url", &self.base_url)
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
@@ -54,6 +67,7 @@ impl fmt::Debug for KonvertClient {
 pub struct KonvertClientBuilder {
     environment: Environment,
     auth: Auth,
+    staging_url: Option<String>,
     transport: Option<Arc<dyn Transport>>,
     manager: ManagerSettings,
     retry: RetryPolicy,
@@ -70,6 +84,17 @@ impl fmt::Debug for KonvertClientBuilder {
 }
 
 impl KonvertClientBuilder {
+    /// Points [`Environment::Staging`] at `base_url` instead of
+    /// [`STAGING_BASE_URL`](crate::STAGING_BASE_URL), e.g. a staging emulator or a proxy in
+    /// front of staging; GraphQL goes to `{base_url}/api` and tokens come from
+    /// `{base_url}/oauth/token`. The client still reports `Environment::Staging`. The URL must
+    /// be https, or http on a loopback IP literal; with any other environment
+    /// [`build`](Self::build) refuses it.
+    pub fn staging_url(mut self, base_url: impl Into<String>) -> Self {
+        self.staging_url = Some(base_url.into());
+        self
+    }
+
     /// The transport (default: [`ReqwestTransport`] with its timeouts and body cap).
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
@@ -106,6 +131,16 @@ impl KonvertClientBuilder {
     /// Checks the configuration and builds the client. Nothing is sent: the first token is
     /// requested (or the first JWT signed) by the first call.
     pub fn build(self) -> Result<KonvertClient> {
+        let base_url = match (&self.environment, self.staging_url) {
+            (Environment::Staging, Some(url)) => url.trim_end_matches('/').to_owned(),
+            (_, Some(_)) => {
+                return Err(Error::OAuthFlow(
+                    ConfigError::Other("staging_url applies only to Environment::Staging".into())
+                        .into(),
+                ));
+            }
+            (env, None) => env.base_url().to_owned(),
+        };
         let transport: Arc<dyn Transport> = match self.transport {
             Some(t) => t,
             None => Arc::new(ReqwestTransport::new()?),
@@ -115,15 +150,16 @@ impl KonvertClientBuilder {
             api_secret,
             mode,
         } = self.auth;
-        let (credentials, oauth): (Arc<dyn CredentialSource>, _) = match mode {
+        let (credential, oauth) = match mode {
             AuthMode::ClientCredentials => {
-                let profile = ProviderProfile::builder(PROVIDER, self.environment.token_url())
-                    .client_auth(ClientAuth::SecretBasic)
-                    // Document 003: "a base64-encoded string client_id:client_secret", the
-                    // parts as they are, not form-urlencoded first as RFC 6749 §2.3.1 has it.
-                    .basic_encoding(BasicEncoding::Raw)
-                    .encoding(oauth_flow::BodyEncoding::Form)
-                    .build()?;
+                let profile =
+                    ProviderProfile::builder(PROVIDER, format!("{base_url}/{TOKEN_PATH}"))
+                        .client_auth(ClientAuth::SecretBasic)
+                        // Document 003: "a base64-encoded string client_id:client_secret", the
+                        // parts as they are, not form-urlencoded first as RFC 6749 §2.3.1 has it.
+                        .basic_encoding(BasicEncoding::Raw)
+                        .encoding(oauth_flow::BodyEncoding::Form)
+                        .build()?;
                 let oauth = OAuthClient::builder(profile, api_key)
                     .client_secret(api_secret)
                     .build()?;
@@ -131,7 +167,7 @@ impl KonvertClientBuilder {
                     .settings(self.manager)
                     .build()?
                     .client_credentials(&[]);
-                (Arc::new(grant), Some(oauth))
+                (Credential::ClientCredentials(grant), Some(oauth))
             }
             AuthMode::SelfSignedJwt { lifetime } => {
                 if lifetime > MAX_JWT_LIFETIME {
@@ -143,17 +179,22 @@ impl KonvertClientBuilder {
                 let clock = self.manager.clock.unwrap_or_else(|| Arc::new(SystemClock));
                 let signer = JwtSigner::new(api_key, &api_secret, lifetime, MAX_JWT_LIFETIME)?
                     .with_clock(clock);
-                (Arc::new(signer), None)
+                (Credential::Jwt(Arc::new(signer)), None)
             }
         };
-        let api = ApiClient::builder(self.environment.base_url(), transport, credentials)
-            .retry(self.retry);
+        let credentials: Arc<dyn CredentialSource> = match &credential {
+            Credential::ClientCredentials(grant) => Arc::new(grant.clone()),
+            Credential::Jwt(signer) => signer.clone(),
+        };
+        let api = ApiClient::builder(&base_url, transport, credentials).retry(self.retry);
         Ok(KonvertClient {
             environment: self.environment,
+            base_url,
             mode,
             api: api.build()?,
             oauth,
             page_limits: self.page_limits,
+            credential,
         })
     }
 }
@@ -164,6 +205,7 @@ impl KonvertClient {
         KonvertClientBuilder {
             environment,
             auth,
+            staging_url: None,
             transport: None,
             manager: ManagerSettings::default(),
             retry: RetryPolicy::default(),
@@ -174,6 +216,12 @@ impl KonvertClient {
     /// The environment.
     pub fn environment(&self) -> &Environment {
         &self.environment
+    }
+
+    /// The base URL in use, without a trailing `/`: the environment's, or the one given to
+    /// [`staging_url`](KonvertClientBuilder::staging_url).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// The authentication mode.
@@ -214,6 +262,39 @@ impl KonvertClient {
         })
     }
 
+    /// Sends a GraphQL document that has no generated type (e.g. an operation added to the
+    /// schema after the last `cargo xtask codegen`) and returns its `data` as JSON.
+    ///
+    /// `variables` is a JSON object (`null` sends `{}`); the document should hold a single
+    /// operation, as no `operationName` is sent. Everything else is as for
+    /// [`query`](Self::query): the same credential and 401 renewal, the same errors
+    /// ([`Error::GraphQl`], [`Error::PartialData`], [`Error::Unauthorized`], [`Error::Http`],
+    /// [`Error::Decode`]), the same body cap and tracing span. A document whose operations
+    /// are all queries is retried on 429/503; one holding a mutation is never replayed.
+    ///
+    /// ```no_run
+    /// # async fn run(client: &konvert_sdk::KonvertClient) -> Result<(), konvert_sdk::Error> {
+    /// let data = client
+    ///     .query_raw(
+    ///         "query($id: ID!) { contact(id: $id) { id email } }",
+    ///         serde_json::json!({ "id": "contact-1" }),
+    ///     )
+    ///     .await?;
+    /// println!("{}", data["contact"]["email"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_raw(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let (data, errors) = self.send(GraphQlCall::raw(query, variables)?).await?;
+        if !errors.is_empty() {
+            return Err(Error::PartialData(PartialData { data, errors }));
+        }
+        Ok(data)
+    }
+
     async fn send(
         &self,
         call: GraphQlCall,
@@ -227,6 +308,18 @@ impl KonvertClient {
     /// exactly as a call would.
     pub async fn request<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<HttpRequest> {
         let call = GraphQlCall::new::<Q>(variables)?;
+        let auth = self.api.credentials().authorization().await?;
+        Ok(self.api.request(&call, Some(&auth))?)
+    }
+
+    /// The request [`query_raw`](Self::query_raw) would send (sans-IO), with its
+    /// `Authorization` header, obtained as a call would.
+    pub async fn request_raw(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<HttpRequest> {
+        let call = GraphQlCall::raw(query, variables)?;
         let auth = self.api.credentials().authorization().await?;
         Ok(self.api.request(&call, Some(&auth))?)
     }
@@ -245,6 +338,29 @@ impl KonvertClient {
         let auth = self.api.credentials().authorization().await?;
         auth.token
             .ok_or_else(|| Error::OAuthFlow(oauth_flow::Error::MissingField("access_token")))
+    }
+
+    /// Renews the credential now, whatever its expiry says, and returns the new bearer: a new
+    /// token from `/oauth/token` (client credentials; calls waiting meanwhile share it) or a
+    /// freshly signed JWT. Calls that follow use it.
+    ///
+    /// A JWT signed within the same second as the previous one is identical to it (`iat` and
+    /// `exp` have second precision).
+    pub async fn refresh(&self) -> Result<AccessToken> {
+        Ok(match &self.credential {
+            Credential::ClientCredentials(grant) => grant.force_refresh().await?,
+            Credential::Jwt(signer) => signer.remint()?,
+        })
+    }
+
+    /// When the current bearer expires: the token's `expires_in` counted from its request
+    /// (client credentials), or the JWT's `exp`. `None` before the first call obtained one,
+    /// or when the token endpoint gave no `expires_in`.
+    pub async fn token_expires_at(&self) -> Result<Option<SystemTime>> {
+        Ok(match &self.credential {
+            Credential::ClientCredentials(grant) => grant.expires_at().await?,
+            Credential::Jwt(signer) => signer.expires_at(),
+        })
     }
 
     /// Every contact matching `filter`, following `pageInfo.endCursor` with pages of

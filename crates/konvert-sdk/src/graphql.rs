@@ -152,6 +152,28 @@ impl GraphQlCall {
         let read_only = is_query(body.get("query").and_then(Value::as_str).unwrap_or(""));
         Ok(Self { body, read_only })
     }
+
+    /// A body from a document and its variables, for operations without a generated type.
+    /// `operationName` is left out, so the document should hold one operation. Whether it may
+    /// be replayed is decided as for a generated operation ([`is_query`]).
+    pub(crate) fn raw(query: &str, variables: Value) -> Result<Self> {
+        let variables = match variables {
+            Value::Null => Value::Object(Map::new()),
+            Value::Object(vars) => Value::Object(vars),
+            _ => {
+                return Err(Error::Encode {
+                    detail: "the variables must be a JSON object (or null)".to_owned(),
+                });
+            }
+        };
+        let mut body = Map::new();
+        body.insert("query".to_owned(), Value::String(query.to_owned()));
+        body.insert("variables".to_owned(), variables);
+        Ok(Self {
+            body: Value::Object(body),
+            read_only: is_query(query),
+        })
+    }
 }
 
 impl Endpoint for GraphQlCall {
@@ -313,6 +335,27 @@ mod tests {
         // A file with several operations: one mutation among them makes it unsafe to replay.
         assert!(!is_query("query A { a }\nmutation B { b(x: \"{\") }"));
         assert!(is_query("query A { mutation }  # mutation\nquery B { b }"));
+    }
+
+    #[test]
+    fn raw_calls_replay_only_queries_and_take_object_variables() {
+        let q = GraphQlCall::raw("{ viewer { apiKey } }", Value::Null).unwrap();
+        assert!(q.idempotent());
+        assert_eq!(
+            q.body,
+            serde_json::json!({"query": "{ viewer { apiKey } }", "variables": {}})
+        );
+        let m = GraphQlCall::raw(
+            "mutation M($b: String!) { addNote(input: {body: $b}) { id } }",
+            serde_json::json!({"b": "x"}),
+        )
+        .unwrap();
+        assert!(!m.idempotent());
+        assert_eq!(m.body["variables"]["b"], "x");
+        assert!(matches!(
+            GraphQlCall::raw("{ a }", serde_json::json!([1])),
+            Err(Error::Encode { .. })
+        ));
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {

@@ -8,6 +8,11 @@
 //! - [`KonvertClient::query`]: sends an operation from [`operations`] (generated with
 //!   `graphql_client` by `cargo xtask codegen`) and returns its typed data. GraphQL errors,
 //!   partial data and HTTP failures are distinct [`Error`] variants.
+//! - [`KonvertClient::query_raw`]: a document without a generated type, same credential,
+//!   retries and errors, `data` returned as JSON.
+//! - [`KonvertClient::refresh`] renews the bearer now; [`KonvertClient::token_expires_at`]
+//!   reads its expiry (both modes).
+//! - [`KonvertClientBuilder::staging_url`] points [`Environment::Staging`] at another host.
 //!
 //! # Client credentials
 //!

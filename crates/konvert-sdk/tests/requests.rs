@@ -148,6 +148,22 @@ fn jwt_mode_has_no_token_request() {
     );
 }
 
+/// The request carries the client's current JWT as a sensitive `Authorization: Bearer`;
+/// returns that JWT.
+async fn assert_bearer_is_the_current_jwt(
+    client: &KonvertClient,
+    req: &konvert_sdk::HttpRequest,
+) -> konvert_sdk::AccessToken {
+    let auth = req.headers.get("authorization").unwrap();
+    assert!(auth.is_sensitive());
+    let jwt = client.access_token().await.unwrap();
+    assert_eq!(
+        auth.to_str().unwrap(),
+        format!("Bearer {}", jwt.secret().expose_secret())
+    );
+    jwt
+}
+
 /// S19: the GraphQL request is a JSON POST to `/api` with `query`, `variables` and
 /// `operationName`, and the bearer only in the `Authorization` header.
 #[tokio::test]
@@ -165,13 +181,7 @@ async fn s19_query_request_shape() {
         })
         .await
         .unwrap();
-    let auth = req.headers.get("authorization").unwrap();
-    assert!(auth.is_sensitive());
-    let jwt = client.access_token().await.unwrap();
-    assert_eq!(
-        auth.to_str().unwrap(),
-        format!("Bearer {}", jwt.secret().expose_secret())
-    );
+    let jwt = assert_bearer_is_the_current_jwt(&client, &req).await;
     let body = String::from_utf8(req.body.clone()).unwrap();
     assert!(!body.contains(jwt.secret().expose_secret()));
     assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
@@ -244,4 +254,92 @@ fn s25_snapshots_hold_no_secret() {
         assert!(!text.contains("eyJ"), "a JWT in a snapshot");
     }
     assert!(seen >= 3);
+}
+
+/// Issue 20: `query_raw`'s request is the typed query's shape (JSON POST to `/api`, the
+/// bearer only in the header) with `query` and `variables` and no `operationName`.
+#[tokio::test]
+async fn raw_query_request_shape() {
+    let client = jwt_client(Environment::Production);
+    let req = client
+        .request_raw(
+            "query($id: ID!) { contact(id: $id) { id email } }",
+            serde_json::json!({ "id": "contact-1" }),
+        )
+        .await
+        .unwrap();
+    assert_bearer_is_the_current_jwt(&client, &req).await;
+    assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
+    insta::assert_json_snapshot!("graphql_raw_query_request", req.to_snapshot(), {
+        ".headers.authorization" => "[redacted]",
+    });
+
+    let req = client
+        .request_raw("{ viewer { apiKey } }", serde_json::Value::Null)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["variables"], serde_json::json!({}));
+    let err = client
+        .request_raw("{ viewer { apiKey } }", serde_json::json!("not an object"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, konvert_sdk::Error::Encode { .. }), "{err:?}");
+}
+
+/// Issue 20: `staging_url` moves staging (token and GraphQL endpoints) to another base URL,
+/// applies to staging only, and is held to S8 like a custom URL.
+#[tokio::test]
+async fn staging_url_overrides_the_staging_host_only() {
+    let cc = |env: Environment, url: &str| {
+        KonvertClient::builder(env, Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)))
+            .staging_url(url)
+            .build()
+    };
+    let client = cc(
+        Environment::Staging,
+        "https://konvert-staging.example.test/",
+    )
+    .unwrap();
+    assert_eq!(client.environment(), &Environment::Staging);
+    assert_eq!(client.base_url(), "https://konvert-staging.example.test");
+    let token = client.token_request().unwrap().unwrap();
+    assert_eq!(
+        token.url.as_str(),
+        "https://konvert-staging.example.test/oauth/token"
+    );
+
+    let jwt = KonvertClient::builder(
+        Environment::Staging,
+        Auth::jwt(DOC_KEY, secret(DOC_SECRET), Duration::from_secs(600)),
+    )
+    .staging_url("http://127.0.0.1:9/konvert")
+    .build()
+    .unwrap();
+    let req = jwt
+        .request::<GetViewer>(get_viewer::Variables)
+        .await
+        .unwrap();
+    assert_eq!(req.url.as_str(), "http://127.0.0.1:9/konvert/api");
+
+    let err = cc(Environment::Production, "https://elsewhere.example.test").unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
+                konvert_sdk::oauth_flow::ConfigError::Other(_)
+            ))
+        ),
+        "{err:?}"
+    );
+    let err = cc(Environment::Staging, "http://staging.example.test").unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
+                konvert_sdk::oauth_flow::ConfigError::InsecureUrl { .. }
+            ))
+        ),
+        "{err:?}"
+    );
 }

@@ -17,7 +17,8 @@ use url::Url;
 
 use crate::credentials::{Authorization, CredentialSource};
 use crate::error::{ConfigError, Error, Result, excerpt};
-use crate::request::{HttpRequest, HttpResponse, parse_secure_url};
+use crate::base_url::{BaseUrl, IntoBaseUrl};
+use crate::request::{HttpRequest, HttpResponse};
 use crate::transport::{ReqwestTransport, Transport};
 
 /// One API operation as a value: method, path, query, JSON body and the typed response.
@@ -113,7 +114,7 @@ impl fmt::Debug for ApiClient {
 /// Builder for [`ApiClient`].
 #[must_use]
 pub struct ApiClientBuilder {
-    base: String,
+    base: Result<BaseUrl, ConfigError>,
     transport: Arc<dyn Transport>,
     credentials: Arc<dyn CredentialSource>,
     retry: RetryPolicy,
@@ -123,7 +124,7 @@ pub struct ApiClientBuilder {
 impl fmt::Debug for ApiClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiClientBuilder")
-            .field("base", &self.base)
+            .field("base", &self.base.as_ref().map(BaseUrl::as_str).ok())
             .finish_non_exhaustive()
     }
 }
@@ -142,11 +143,7 @@ impl ApiClientBuilder {
     /// Builds the client. The base URL must be https (or http on loopback); a trailing `/` is
     /// added so relative paths join below it.
     pub fn build(self) -> Result<ApiClient> {
-        let mut base = parse_secure_url("api base URL", &self.base)?;
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
+        let base = self.base?.into_url();
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         for (name, value) in self.headers {
@@ -173,12 +170,12 @@ impl ApiClientBuilder {
 impl ApiClient {
     /// Starts a client for the API at `base_url`.
     pub fn builder(
-        base_url: impl Into<String>,
+        base_url: impl IntoBaseUrl,
         transport: Arc<dyn Transport>,
         credentials: Arc<dyn CredentialSource>,
     ) -> ApiClientBuilder {
         ApiClientBuilder {
-            base: base_url.into(),
+            base: base_url.into_base_url(),
             transport,
             credentials,
             retry: RetryPolicy::default(),

@@ -144,6 +144,10 @@ pub enum Error {
     Jwt(String),
 }
 
+fn url_suffix(url: &Option<String>) -> String {
+    url.as_ref().map(|u| format!(" `{u}`")).unwrap_or_default()
+}
+
 fn excerpt_suffix(excerpt: &str) -> String {
     if excerpt.is_empty() {
         String::new()
@@ -167,6 +171,15 @@ pub enum ConfigError {
     InsecureUrl {
         /// Scheme, host and path of the refused URL (no query).
         url: String,
+    },
+    /// A base URL is not usable (see [`BaseUrl`](crate::BaseUrl)).
+    #[error("invalid base URL{}: {problem}", url_suffix(.url))]
+    InvalidBaseUrl {
+        /// Scheme, host and path of the refused URL (no query, fragment or userinfo), when it
+        /// parsed at all.
+        url: Option<String>,
+        /// What is wrong with it.
+        problem: crate::base_url::BaseUrlError,
     },
     /// A required setting is empty.
     #[error("`{0}` must not be empty")]

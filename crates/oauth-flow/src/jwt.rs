@@ -111,6 +111,25 @@ impl JwtSigner {
         self.with_current(|m| m.token.clone())
     }
 
+    /// Signs a new JWT now, whatever the cached one's expiry, and caches it for the calls that
+    /// follow. `iat` and `exp` have second precision, so a JWT signed within the same second
+    /// as the previous one is identical to it.
+    pub fn remint(&self) -> Result<AccessToken> {
+        let minted = self.minted(self.clock.now())?;
+        let token = minted.token.clone();
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(minted);
+        Ok(token)
+    }
+
+    /// The cached JWT's `exp`, or `None` before the first one is signed.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|m| m.exp)
+    }
+
     /// `pick` applied to the cached JWT, signed anew first when it nears expiry.
     fn with_current<T>(&self, pick: impl FnOnce(&Minted) -> T) -> Result<T> {
         let now = self.clock.now();
@@ -214,19 +233,20 @@ mod tests {
         SecretString::from(s.to_owned())
     }
 
-    #[test]
-    fn s22_s24_header_and_claims() {
+    /// A one-hour signer for `sub` with `key`, on a manual clock at 1_800_000_000.
+    fn signer(sub: &str, key: &str) -> (JwtSigner, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new(
             UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         ));
-        let s = JwtSigner::new(
-            "key-1",
-            &secret("a-secret-of-32-bytes-or-more!!!!"),
-            Duration::from_secs(3600),
-            CAP,
-        )
-        .unwrap()
-        .with_clock(clock.clone());
+        let s = JwtSigner::new(sub, &secret(key), Duration::from_secs(3600), CAP)
+            .unwrap()
+            .with_clock(clock.clone());
+        (s, clock)
+    }
+
+    #[test]
+    fn s22_s24_header_and_claims() {
+        let (s, _clock) = signer("key-1", "a-secret-of-32-bytes-or-more!!!!");
         let t = s.token().unwrap();
         let jwt = t.secret().expose_secret().to_owned();
         let header = URL_SAFE_NO_PAD
@@ -252,22 +272,31 @@ mod tests {
 
     #[test]
     fn s24_reused_until_margin_then_reminted() {
-        let clock = Arc::new(ManualClock::new(
-            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        ));
-        let s = JwtSigner::new(
-            "k",
-            &secret("0123456789abcdef0123456789abcdef"),
-            Duration::from_secs(3600),
-            CAP,
-        )
-        .unwrap()
-        .with_clock(clock.clone());
+        let (s, clock) = signer("k", "0123456789abcdef0123456789abcdef");
         let a = s.token().unwrap();
         clock.advance(Duration::from_secs(3600 - 61));
         assert!(s.token().unwrap().same_as(&a));
         clock.advance(Duration::from_secs(31)); // exp - 30 s
         assert!(!s.token().unwrap().same_as(&a));
+    }
+
+    #[test]
+    fn remint_signs_anew_and_expires_at_follows() {
+        let (s, clock) = signer("k", "0123456789abcdef0123456789abcdef");
+        assert_eq!(s.expires_at(), None);
+        let a = s.token().unwrap();
+        assert_eq!(
+            s.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_003_600))
+        );
+        clock.advance(Duration::from_secs(10));
+        let b = s.remint().unwrap();
+        assert!(!b.same_as(&a));
+        assert!(s.token().unwrap().same_as(&b));
+        assert_eq!(
+            s.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_003_610))
+        );
     }
 
     #[test]

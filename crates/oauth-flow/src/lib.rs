@@ -46,7 +46,9 @@
 
 // One path per type: every module is private and its public items are re-exported below.
 mod api;
+mod api_request;
 mod authorize;
+mod base_url;
 mod client;
 mod clock;
 mod credentials;
@@ -67,7 +69,9 @@ mod token;
 mod transport;
 
 pub use api::{ApiClient, ApiClientBuilder, Endpoint, RetryPolicy};
+pub use api_request::ApiRequest;
 pub use authorize::{AuthorizationRequest, AuthorizedCode, DEFAULT_MAX_AGE, PendingAuthorization};
+pub use base_url::{BaseUrl, BaseUrlError, IntoBaseUrl};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
