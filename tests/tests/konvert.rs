@@ -175,10 +175,12 @@ async fn s24_lifetime_cap() {
     assert!(
         matches!(
             err,
-            Error::JwtLifetimeOverCap {
-                requested: 86_400,
-                cap: 21_600
-            }
+            Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
+                konvert_sdk::oauth_flow::ConfigError::LifetimeOverCap {
+                    requested: 86_400,
+                    cap: 21_600
+                }
+            ))
         ),
         "{err:?}"
     );

@@ -98,18 +98,9 @@ impl Default for BaseUrls {
 }
 
 fn base(name: &'static str, value: &str) -> Result<Url> {
-    let mut url = oauth_flow::__private::parse_secure_url(name, value.trim())?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(oauth_flow::ConfigError::Other(format!(
-            "the {name} must not carry a query or fragment"
-        ))
-        .into());
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
+    let url = oauth_flow::__private::parse_secure_url(name, value.trim())?;
+    // The core's base URL rules: no query, fragment or userinfo; a trailing `/` so paths join.
+    Ok(oauth_flow::BaseUrl::from_url(url)?.into_url())
 }
 
 fn join(base: &Url, path: &str) -> Result<Url> {

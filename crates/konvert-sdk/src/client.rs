@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use futures_util::Stream;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
-    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, ConfigError, CredentialSource,
-    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
+    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, CredentialSource, GrantHandle,
+    HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
     ReqwestTransport, RetryPolicy, SystemClock, TokenManager, Transport,
 };
 
@@ -134,10 +134,7 @@ impl KonvertClientBuilder {
         let base_url = match (&self.environment, self.staging_url) {
             (Environment::Staging, Some(url)) => url.trim_end_matches('/').to_owned(),
             (_, Some(_)) => {
-                return Err(Error::OAuthFlow(
-                    ConfigError::Other("staging_url applies only to Environment::Staging".into())
-                        .into(),
-                ));
+                return Err(Error::StagingUrlOutsideStaging);
             }
             (env, None) => env.base_url().to_owned(),
         };
@@ -170,12 +167,6 @@ impl KonvertClientBuilder {
                 (Credential::ClientCredentials(grant), Some(oauth))
             }
             AuthMode::SelfSignedJwt { lifetime } => {
-                if lifetime > MAX_JWT_LIFETIME {
-                    return Err(Error::JwtLifetimeOverCap {
-                        requested: lifetime.as_secs(),
-                        cap: MAX_JWT_LIFETIME.as_secs(),
-                    });
-                }
                 let clock = self.manager.clock.unwrap_or_else(|| Arc::new(SystemClock));
                 let signer = JwtSigner::new(api_key, &api_secret, lifetime, MAX_JWT_LIFETIME)?
                     .with_clock(clock);

@@ -12,15 +12,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The requested self-signed JWT lifetime exceeds Konvert's limit of 6 hours; nothing was
-    /// signed or sent.
-    #[error("JWT lifetime of {requested} s exceeds Konvert's limit of {cap} s")]
-    JwtLifetimeOverCap {
-        /// The requested lifetime, seconds.
-        requested: u64,
-        /// The limit, seconds ([`MAX_JWT_LIFETIME`](crate::MAX_JWT_LIFETIME)).
-        cap: u64,
-    },
+    /// A staging URL was given for an environment other than
+    /// [`Environment::Staging`](crate::Environment::Staging); nothing was sent.
+    #[error("staging_url applies only to Environment::Staging")]
+    StagingUrlOutsideStaging,
 
     /// The variables could not be serialized into the request body; nothing was sent.
     #[error("could not encode the GraphQL variables: {detail}")]
@@ -91,7 +86,7 @@ impl Error {
             Self::Unauthorized { .. } => Some(401),
             Self::Http { status, .. } => Some(*status),
             Self::OAuthFlow(e) => e.status(),
-            Self::JwtLifetimeOverCap { .. }
+            Self::StagingUrlOutsideStaging
             | Self::Encode { .. }
             | Self::GraphQl { .. }
             | Self::PartialData(_)
@@ -107,7 +102,7 @@ impl Error {
             | Self::Http { errors, .. }
             | Self::GraphQl { errors } => errors,
             Self::PartialData(p) => &p.errors,
-            Self::JwtLifetimeOverCap { .. }
+            Self::StagingUrlOutsideStaging
             | Self::Encode { .. }
             | Self::Decode { .. }
             | Self::PageLimitExceeded(_)
@@ -150,10 +145,7 @@ mod tests {
     #[test]
     fn no_message_repeats_in_any_source_chain() {
         let errors: Vec<Error> = vec![
-            Error::JwtLifetimeOverCap {
-                requested: 86400,
-                cap: 21600,
-            },
+            Error::StagingUrlOutsideStaging,
             Error::Encode {
                 detail: "not an object".into(),
             },

@@ -100,16 +100,18 @@ fn s24_lifetime_over_the_cap_is_a_typed_error() {
     assert!(
         matches!(
             err,
-            Error::JwtLifetimeOverCap {
-                requested: 21_601,
-                cap: 21_600
-            }
+            Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
+                ConfigError::LifetimeOverCap {
+                    requested: 21_601,
+                    cap: 21_600
+                }
+            ))
         ),
         "{err:?}"
     );
     assert_eq!(
         err.to_string(),
-        "JWT lifetime of 21601 s exceeds Konvert's limit of 21600 s"
+        "JWT lifetime of 21601 s exceeds the cap of 21600 s"
     );
 }
 

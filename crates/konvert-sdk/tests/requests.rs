@@ -324,12 +324,7 @@ async fn staging_url_overrides_the_staging_host_only() {
 
     let err = cc(Environment::Production, "https://elsewhere.example.test").unwrap_err();
     assert!(
-        matches!(
-            &err,
-            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                konvert_sdk::oauth_flow::ConfigError::Other(_)
-            ))
-        ),
+        matches!(&err, konvert_sdk::Error::StagingUrlOutsideStaging),
         "{err:?}"
     );
     let err = cc(Environment::Staging, "http://staging.example.test").unwrap_err();

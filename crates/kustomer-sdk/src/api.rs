@@ -127,7 +127,10 @@ impl<T> fmt::Debug for ResourceRequest<T> {
 }
 
 fn to_json<S: serde::Serialize>(what: &'static str, value: &S) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::decode(what, &e))
+    serde_json::to_value(value).map_err(|e| Error::Encode {
+        what,
+        detail: oauth_flow::__private::json_error_detail(&e),
+    })
 }
 
 impl ResourceRequest<Customer> {

@@ -108,6 +108,15 @@ pub enum Error {
         excerpt: String,
     },
 
+    /// A request body could not be encoded; nothing was sent.
+    #[error("could not encode {what}: {detail}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// Why, without echoing the values.
+        detail: String,
+    },
+
     /// A successful response could not be decoded.
     #[error("could not decode {what}: {detail}")]
     Decode {
@@ -151,6 +160,7 @@ impl Error {
             Error::Flow(e) => e.status(),
             Error::InvalidInput { .. }
             | Error::AccessDenied { .. }
+            | Error::Encode { .. }
             | Error::Decode { .. }
             | Error::MissingField { .. }
             | Error::PageLimitExceeded(_) => None,
@@ -516,6 +526,10 @@ mod tests {
             Error::HttpStatus {
                 status: 502,
                 excerpt: "bad gateway".into(),
+            },
+            Error::Encode {
+                what: "customer search",
+                detail: "key must be a string".into(),
             },
             Error::Decode {
                 what: "app",

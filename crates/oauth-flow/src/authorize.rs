@@ -97,17 +97,14 @@ impl<'a> AuthorizationRequest<'a> {
         let mut url = profile
             .authorize_url
             .clone()
-            .ok_or_else(|| ConfigError::Other("this provider has no authorize URL".into()))?;
+            .ok_or(ConfigError::MissingAuthorizeUrl)?;
         let redirect = client
             .redirect_uri
             .as_ref()
             .ok_or(ConfigError::MissingRedirectUri)?;
         for (name, _) in &self.params {
             if RESERVED.contains(&name.as_str()) {
-                return Err(ConfigError::Other(format!(
-                    "authorize parameter `{name}` is set by the SDK and cannot be overridden"
-                ))
-                .into());
+                return Err(ConfigError::ReservedParameter(name.clone()).into());
             }
         }
         // SECURITY S1: 128 bits from the OS CSPRNG.

@@ -152,9 +152,7 @@ fn parse_redirect_uri(value: &str) -> Result<Url, ConfigError> {
         });
     }
     if url.fragment().is_some() {
-        return Err(ConfigError::Other(
-            "redirect_uri must not contain a fragment (RFC 6749 §3.1.2)".into(),
-        ));
+        return Err(ConfigError::RedirectUriFragment);
     }
     Ok(url)
 }

@@ -119,7 +119,7 @@ impl ApiKey {
         Ok(Self {
             header: Authorization {
                 name,
-                value: sensitive(key.expose_secret())?,
+                value: sensitive(key.expose_secret()).map_err(|_| ConfigError::InvalidApiKey)?,
                 token: None,
             },
         })
@@ -133,7 +133,10 @@ impl ApiKey {
         Ok(Self {
             header: Authorization {
                 token: None,
-                ..Authorization::bearer(AccessToken::new(key.clone()))?
+                ..Authorization::bearer(AccessToken::new(key.clone())).map_err(|e| match e {
+                    Error::InvalidTokenCharacters => ConfigError::InvalidApiKey.into(),
+                    other => other,
+                })?
             },
         })
     }

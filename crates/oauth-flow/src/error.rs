@@ -63,6 +63,15 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A request body could not be encoded; nothing was sent.
+    #[error("could not encode {what}: {detail}")]
+    Encode {
+        /// What was being encoded (e.g. "request body").
+        what: &'static str,
+        /// Why, without echoing the values.
+        detail: String,
+    },
+
     /// A response body could not be decoded.
     #[error("could not decode {what}: {detail}")]
     Decode {
@@ -79,6 +88,15 @@ pub enum Error {
     /// The token response names a token type other than `Bearer`.
     #[error("unsupported token type `{0}` (only Bearer is supported)")]
     UnsupportedTokenType(String),
+
+    /// An authorization code is being exchanged by another client or for another provider than
+    /// the one whose authorization produced it; nothing was sent.
+    #[error("this authorization was started by another provider or client")]
+    AuthorizationMismatch,
+
+    /// The operating system's random generator failed (state, PKCE verifier).
+    #[error("the operating system's random generator failed")]
+    Random,
 
     /// The token contains characters that cannot go in an HTTP header.
     #[error("the access token contains characters not allowed in an HTTP header")]
@@ -214,9 +232,54 @@ pub enum ConfigError {
     /// carry a client id containing `:`: the server would split it at the wrong colon.
     #[error("the client id contains `:`, which raw HTTP Basic credentials cannot carry")]
     ColonInClientId,
-    /// Anything else, described.
-    #[error("{0}")]
-    Other(String),
+    /// The API key cannot go in an HTTP header (control characters, non-ASCII).
+    #[error("the API key contains characters not allowed in an HTTP header")]
+    InvalidApiKey,
+    /// The refresh margin is above [`MAX_REFRESH_MARGIN`](crate::MAX_REFRESH_MARGIN).
+    #[error("the refresh margin must be at most {max:?}")]
+    RefreshMarginTooLarge {
+        /// The largest margin accepted.
+        max: Duration,
+    },
+    /// The refresh lease's time-to-live is zero.
+    #[error("the lease time-to-live must not be zero")]
+    ZeroLeaseTtl,
+    /// A JWT lifetime is under one second.
+    #[error("the JWT lifetime must be at least one second")]
+    ZeroJwtLifetime,
+    /// The provider profile has no authorize URL, so no authorization can be started.
+    #[error("this provider has no authorize URL")]
+    MissingAuthorizeUrl,
+    /// An extra authorize parameter would override one the SDK sets (`state`, `redirect_uri`…).
+    #[error("authorize parameter `{0}` is set by the SDK and cannot be overridden")]
+    ReservedParameter(String),
+    /// `require_issuer` was set without the issuer identifier to compare `iss` with.
+    #[error("require_issuer needs the issuer identifier to compare `iss` with")]
+    MissingIssuer,
+    /// The client credentials grant was asked of a public client (RFC 6749 §4.4).
+    #[error("the client credentials grant needs a confidential client (RFC 6749 §4.4)")]
+    ConfidentialClientRequired,
+    /// The redirect URI carries a fragment (RFC 6749 §3.1.2).
+    #[error("redirect_uri must not contain a fragment (RFC 6749 §3.1.2)")]
+    RedirectUriFragment,
+    /// The loopback receiver was asked to listen on an address that is not loopback.
+    #[error("the login receiver listens on a loopback address only (127.0.0.1 or ::1), not {0}")]
+    NotLoopback(std::net::IpAddr),
+    /// The loopback receiver's callback path is not a plain absolute path.
+    #[error("the callback path must start with `/` and hold no query, fragment or space")]
+    InvalidCallbackPath,
+    /// A loopback redirect URI names a host name instead of an IP literal (RFC 8252 §8.3).
+    #[error(
+        "a loopback redirect URI must name the IP literal 127.0.0.1 or [::1], not a host name \
+         (RFC 8252 §8.3)"
+    )]
+    LoopbackHostName,
+    /// A loopback redirect URI is not of the form `http://127.0.0.1[:port]/path` (RFC 8252 §7.3).
+    #[error("a loopback redirect URI looks like http://127.0.0.1/callback (RFC 8252 §7.3)")]
+    InvalidLoopbackRedirect,
+    /// The authorization was started with another redirect URI than the loopback receiver's.
+    #[error("the authorization was started with another redirect URI than this receiver's")]
+    ReceiverMismatch,
 }
 
 /// Why an authorization callback was rejected (SECURITY S1, S4, S6, S7).
@@ -480,7 +543,7 @@ impl Error {
 
     /// A decode error without echoing body content: serde_json's messages can quote values,
     /// and a value in a token response may be a secret.
-    pub fn decode(what: &'static str, err: &serde_json::Error) -> Self {
+    pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
         Error::Decode {
             what,
             detail: json_error_detail(err),
@@ -553,6 +616,12 @@ mod tests {
                 what: "token response",
                 detail: "invalid JSON at line 1 column 2".into(),
             },
+            Error::Encode {
+                what: "request body",
+                detail: "key must be a string".into(),
+            },
+            Error::AuthorizationMismatch,
+            Error::Random,
             Error::MissingField("access_token"),
             Error::UnsupportedTokenType("mac".into()),
             Error::InvalidTokenCharacters,
@@ -602,7 +671,22 @@ mod tests {
                 ConfigError::InvalidVerifier,
                 ConfigError::ForeignOrigin("https://b.example/".into()),
                 ConfigError::InvalidHeader("authorization"),
-                ConfigError::Other("something else".into()),
+                ConfigError::InvalidApiKey,
+                ConfigError::RefreshMarginTooLarge {
+                    max: Duration::from_secs(300),
+                },
+                ConfigError::ZeroLeaseTtl,
+                ConfigError::ZeroJwtLifetime,
+                ConfigError::MissingAuthorizeUrl,
+                ConfigError::ReservedParameter("state".into()),
+                ConfigError::MissingIssuer,
+                ConfigError::ConfidentialClientRequired,
+                ConfigError::RedirectUriFragment,
+                ConfigError::NotLoopback(std::net::IpAddr::from([10, 0, 0, 1])),
+                ConfigError::InvalidCallbackPath,
+                ConfigError::LoopbackHostName,
+                ConfigError::InvalidLoopbackRedirect,
+                ConfigError::ReceiverMismatch,
             ]
             .map(Error::from),
         );

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::authorize::AuthorizedCode;
 use crate::client::OAuthClient;
-use crate::error::{ConfigError, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::profile::{BasicEncoding, BodyEncoding, ClientAuth};
 use crate::request::HttpRequest;
 use crate::transport::TOKEN_RESPONSE_MAX_BODY;
@@ -30,10 +30,7 @@ impl OAuthClient {
             || code.client_id != self.client_id
             || code.token_url != self.profile.token_url.as_str()
         {
-            return Err(ConfigError::Other(
-                "this authorization was started by another provider or client".into(),
-            )
-            .into());
+            return Err(Error::AuthorizationMismatch);
         }
         let mut fields = vec![
             ("grant_type", Field::Plain("authorization_code")),
@@ -61,10 +58,7 @@ impl OAuthClient {
     /// The grant is for confidential clients only (RFC 6749 §4.4): a public client is refused.
     pub fn client_credentials_request(&self, scopes: &[&str]) -> Result<HttpRequest> {
         if self.profile.client_auth == ClientAuth::None {
-            return Err(ConfigError::Other(
-                "the client credentials grant needs a confidential client (RFC 6749 §4.4)".into(),
-            )
-            .into());
+            return Err(ConfigError::ConfidentialClientRequired.into());
         }
         let scope = scopes.join(&self.profile.scope_separator);
         let mut fields = vec![("grant_type", Field::Plain("client_credentials"))];

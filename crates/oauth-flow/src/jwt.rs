@@ -78,9 +78,7 @@ impl JwtSigner {
             .into());
         }
         if lifetime.as_secs() == 0 {
-            return Err(
-                ConfigError::Other("JWT lifetime must be at least one second".into()).into(),
-            );
+            return Err(ConfigError::ZeroJwtLifetime.into());
         }
         Ok(Self {
             subject,

@@ -118,17 +118,10 @@ impl LoopbackBuilder {
     /// Checks the settings and opens the listener.
     pub async fn bind(self) -> Result<LoopbackReceiver> {
         if !self.ip.is_loopback() {
-            return Err(ConfigError::Other(format!(
-                "the login receiver listens on a loopback address only (127.0.0.1 or ::1), not {}",
-                self.ip
-            ))
-            .into());
+            return Err(ConfigError::NotLoopback(self.ip).into());
         }
         if !valid_path(&self.path) {
-            return Err(ConfigError::Other(
-                "the callback path must start with `/` and hold no query, fragment or space".into(),
-            )
-            .into());
+            return Err(ConfigError::InvalidCallbackPath.into());
         }
         let wanted = SocketAddr::new(self.ip, self.port);
         let listener = TcpListener::bind(wanted)
@@ -221,12 +214,7 @@ impl LoopbackReceiver {
             Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
             Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
             _ => {
-                return Err(ConfigError::Other(
-                    "a loopback redirect URI must name the IP literal 127.0.0.1 or [::1], \
-                     not a host name (RFC 8252 §8.3)"
-                        .into(),
-                )
-                .into());
+                return Err(ConfigError::LoopbackHostName.into());
             }
         };
         if url.scheme() != "http"
@@ -234,11 +222,7 @@ impl LoopbackReceiver {
             || url.query().is_some()
             || url.fragment().is_some()
         {
-            return Err(ConfigError::Other(
-                "a loopback redirect URI looks like http://127.0.0.1/callback (RFC 8252 §7.3)"
-                    .into(),
-            )
-            .into());
+            return Err(ConfigError::InvalidLoopbackRedirect.into());
         }
         Ok(LoopbackBuilder::default()
             .ip(ip)
@@ -291,11 +275,7 @@ impl LoopbackReceiver {
         E: Into<BoxError>,
     {
         if pending.redirect_uri() != Some(self.redirect_uri.as_str()) {
-            return Err(ConfigError::Other(
-                "the authorization was started with another redirect URI than this receiver's"
-                    .into(),
-            )
-            .into());
+            return Err(ConfigError::ReceiverMismatch.into());
         }
         let LoopbackReceiver {
             listener,

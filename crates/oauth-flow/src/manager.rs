@@ -224,13 +224,14 @@ impl TokenManagerBuilder {
         let s = self.settings;
         let margin = s.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN);
         if margin > MAX_REFRESH_MARGIN {
-            return Err(ConfigError::Other("refresh margin must be at most 300 s".into()).into());
+            return Err(ConfigError::RefreshMarginTooLarge {
+                max: MAX_REFRESH_MARGIN,
+            }
+            .into());
         }
         let lease_ttl = s.lease_ttl.unwrap_or(DEFAULT_LEASE_TTL);
         if lease_ttl.is_zero() {
-            return Err(
-                ConfigError::Other("the lease time-to-live must not be zero".into()).into(),
-            );
+            return Err(ConfigError::ZeroLeaseTtl.into());
         }
         Ok(TokenManager {
             inner: Arc::new(Inner {

@@ -9,14 +9,14 @@ use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ConfigError, Result};
+use crate::error::{ConfigError, Error, Result};
 
 /// `n` bytes from the operating system's CSPRNG, base64url without padding.
 pub(crate) fn random_token(n: usize) -> Result<String> {
     let mut bytes = vec![0u8; n];
     OsRng
         .try_fill_bytes(&mut bytes)
-        .map_err(|_| ConfigError::Other("the operating system's random generator failed".into()))?;
+        .map_err(|_| Error::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(&bytes))
 }
 

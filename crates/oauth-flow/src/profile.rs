@@ -240,10 +240,7 @@ impl ProfileBuilder {
             .map(|u| parse_secure_url("refresh_url", u))
             .transpose()?;
         if self.issuer_required && self.issuer.as_deref().is_none_or(str::is_empty) {
-            return Err(ConfigError::Other(
-                "require_issuer needs the issuer identifier to compare `iss` with".into(),
-            )
-            .into());
+            return Err(ConfigError::MissingIssuer.into());
         }
         // SECURITY S3: a public client always uses PKCE.
         let pkce = if self.client_auth == ClientAuth::None && authorize_url.is_some() {
@@ -301,7 +298,7 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(
-            matches!(err, Error::Config(ConfigError::Other(_))),
+            matches!(err, Error::Config(ConfigError::MissingIssuer)),
             "{err:?}"
         );
         let p = ProviderProfile::builder("p", "https://a.example/token")

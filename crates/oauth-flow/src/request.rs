@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::error::{ConfigError, Error, Result};
+use crate::error::{ConfigError, Error, Result, json_error_detail};
 
 /// A request, built but not sent.
 ///
@@ -74,7 +74,7 @@ impl HttpRequest {
         secret: &SecretString,
     ) -> Result<Self> {
         let mut v = HeaderValue::from_str(&format!("{prefix}{}", secret.expose_secret()))
-            .map_err(|_| Error::InvalidTokenCharacters)?;
+            .map_err(|_| ConfigError::InvalidHeader(static_name(&name)))?;
         v.set_sensitive(true);
         self.headers.insert(name, v);
         Ok(self)
@@ -82,7 +82,10 @@ impl HttpRequest {
 
     /// Sets a JSON body and its content type.
     pub fn json_body(mut self, body: &Value) -> Result<Self> {
-        self.body = serde_json::to_vec(body).map_err(|e| Error::decode("request body", &e))?;
+        self.body = serde_json::to_vec(body).map_err(|e| Error::Encode {
+            what: "request body",
+            detail: json_error_detail(&e),
+        })?;
         self.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
