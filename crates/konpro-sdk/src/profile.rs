@@ -40,8 +40,8 @@ impl BaseUrls {
     /// resolved below it.
     pub fn new(app_base: &str, api_base: &str) -> Result<Self> {
         Ok(Self {
-            app: base("app base URL", app_base)?,
-            api: base("api base URL", api_base)?,
+            app: base(app_base)?,
+            api: base(api_base)?,
         })
     }
 
@@ -97,19 +97,8 @@ impl Default for BaseUrls {
     }
 }
 
-fn base(name: &'static str, value: &str) -> Result<Url> {
-    let mut url = oauth_flow::request::parse_secure_url(name, value.trim())?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(oauth_flow::ConfigError::Other(format!(
-            "the {name} must not carry a query or fragment"
-        ))
-        .into());
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
+fn base(value: &str) -> Result<Url> {
+    Ok(oauth_flow::BaseUrl::parse(value)?.into_url())
 }
 
 fn join(base: &Url, path: &str) -> Result<Url> {

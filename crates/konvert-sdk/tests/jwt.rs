@@ -127,12 +127,7 @@ fn s23_empty_secret_is_refused() {
     .build()
     .unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                ConfigError::EmptyKey
-            ))
-        ),
+        matches!(err, Error::Config(ConfigError::EmptyKey)),
         "{err:?}"
     );
 }

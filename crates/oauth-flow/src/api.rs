@@ -15,9 +15,9 @@ use serde_json::Value;
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::base_url::{BaseUrl, IntoBaseUrl};
 use crate::credentials::{Authorization, CredentialSource};
 use crate::error::{ConfigError, Error, Result, excerpt};
-use crate::base_url::{BaseUrl, IntoBaseUrl};
 use crate::request::{HttpRequest, HttpResponse};
 use crate::transport::{ReqwestTransport, Transport};
 

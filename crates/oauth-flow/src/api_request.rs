@@ -91,7 +91,10 @@ impl<T> fmt::Debug for ApiRequest<T> {
         f.debug_struct("ApiRequest")
             .field("method", &self.method)
             .field("path", &path)
-            .field("query", &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "query",
+                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .field("body", &self.body.is_some())
             .finish()
     }
@@ -129,6 +132,9 @@ mod tests {
         assert!(!dbg.contains("s3cret"), "{dbg}");
         assert!(dbg.contains("token"), "{dbg}");
         assert_eq!(req.path(), "v1/x?api_key=s3cret");
-        assert_eq!(req.body().unwrap(), Some(serde_json::json!({ "password": "s3cret" })));
+        assert_eq!(
+            req.body().unwrap(),
+            Some(serde_json::json!({ "password": "s3cret" }))
+        );
     }
 }

@@ -205,14 +205,27 @@ mod tests {
 
     #[test]
     fn trailing_slash_is_normalised_and_paths_join_below() {
-        for s in ["https://api.example.com/v1", "https://api.example.com/v1/", " https://api.example.com/v1 "] {
+        for s in [
+            "https://api.example.com/v1",
+            "https://api.example.com/v1/",
+            " https://api.example.com/v1 ",
+        ] {
             let b = BaseUrl::parse(s).unwrap();
             assert_eq!(b.as_str(), "https://api.example.com/v1/");
             assert_eq!(b.trimmed(), "https://api.example.com/v1");
-            assert_eq!(b.join("oauth/token").unwrap().as_str(), "https://api.example.com/v1/oauth/token");
-            assert_eq!(b.join("/oauth/token").unwrap().as_str(), "https://api.example.com/v1/oauth/token");
+            assert_eq!(
+                b.join("oauth/token").unwrap().as_str(),
+                "https://api.example.com/v1/oauth/token"
+            );
+            assert_eq!(
+                b.join("/oauth/token").unwrap().as_str(),
+                "https://api.example.com/v1/oauth/token"
+            );
         }
-        assert_eq!(BaseUrl::parse("https://api.example.com").unwrap().as_str(), "https://api.example.com/");
+        assert_eq!(
+            BaseUrl::parse("https://api.example.com").unwrap().as_str(),
+            "https://api.example.com/"
+        );
     }
 
     /// S8: plain http only on loopback IP literals, not on `localhost` nor any other name.
@@ -220,8 +233,14 @@ mod tests {
     fn s8_https_or_loopback_ip_only() {
         assert_eq!(problem("http://127.0.0.1:8080/konpro"), None);
         assert_eq!(problem("http://[::1]:8080/"), None);
-        assert_eq!(problem("http://localhost:8080/"), Some(BaseUrlError::Insecure));
-        assert_eq!(problem("http://api.example.com/"), Some(BaseUrlError::Insecure));
+        assert_eq!(
+            problem("http://localhost:8080/"),
+            Some(BaseUrlError::Insecure)
+        );
+        assert_eq!(
+            problem("http://api.example.com/"),
+            Some(BaseUrlError::Insecure)
+        );
         assert_eq!(problem("ftp://127.0.0.1/"), Some(BaseUrlError::Insecure));
         assert_eq!(problem("not a url"), Some(BaseUrlError::NotAUrl));
         assert_eq!(problem("mailto:a@example.com"), Some(BaseUrlError::NotAUrl));
@@ -229,10 +248,23 @@ mod tests {
 
     #[test]
     fn query_fragment_and_userinfo_are_refused_without_echoing_them() {
-        assert_eq!(problem("https://api.example.com/?key=s3cret"), Some(BaseUrlError::Query));
-        assert_eq!(problem("https://api.example.com/#s3cret"), Some(BaseUrlError::Fragment));
-        assert_eq!(problem("https://user:s3cret@api.example.com/"), Some(BaseUrlError::Userinfo));
-        for s in ["https://api.example.com/?key=s3cret", "https://user:s3cret@api.example.com/", "http://x.example/?s3cret"] {
+        assert_eq!(
+            problem("https://api.example.com/?key=s3cret"),
+            Some(BaseUrlError::Query)
+        );
+        assert_eq!(
+            problem("https://api.example.com/#s3cret"),
+            Some(BaseUrlError::Fragment)
+        );
+        assert_eq!(
+            problem("https://user:s3cret@api.example.com/"),
+            Some(BaseUrlError::Userinfo)
+        );
+        for s in [
+            "https://api.example.com/?key=s3cret",
+            "https://user:s3cret@api.example.com/",
+            "http://x.example/?s3cret",
+        ] {
             let e = BaseUrl::parse(s).unwrap_err();
             assert!(!e.to_string().contains("s3cret"), "{e}");
             assert!(!format!("{e:?}").contains("s3cret"), "{e:?}");
@@ -243,8 +275,17 @@ mod tests {
     fn every_input_form_converts() {
         let want = BaseUrl::parse("https://a.example/x/").unwrap();
         assert_eq!("https://a.example/x".into_base_url().unwrap(), want);
-        assert_eq!(String::from("https://a.example/x").into_base_url().unwrap(), want);
-        assert_eq!(Url::parse("https://a.example/x").unwrap().into_base_url().unwrap(), want);
+        assert_eq!(
+            String::from("https://a.example/x").into_base_url().unwrap(),
+            want
+        );
+        assert_eq!(
+            Url::parse("https://a.example/x")
+                .unwrap()
+                .into_base_url()
+                .unwrap(),
+            want
+        );
         assert_eq!((&want).into_base_url().unwrap(), want);
     }
 }

@@ -90,6 +90,9 @@ pub use store::{FileStore, GrantKey, Lease, MemoryStore, TokenStore};
 pub use token::Token;
 pub use transport::{ReqwestTransport, ReqwestTransportBuilder, Transport};
 
+/// Re-exported so a [`Transport`] or [`TokenStore`] can be implemented without a direct
+/// `async-trait` dependency.
+pub use async_trait::async_trait;
 /// Re-exported HTTP types used in the public API.
 pub use http;
 /// Re-exported so users need no direct `secrecy` dependency.
