@@ -305,7 +305,7 @@ async fn s6_denied_consent_is_a_typed_error_and_sends_nothing() {
         .complete_authorization("user-deny", pending, &callback)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+    assert!(err.is_access_denied(), "{err:?}");
     assert!(err.needs_authorization());
     assert_eq!(env.token_calls(), 0);
     assert!(askara.restore("user-deny").await.unwrap().is_none());
@@ -321,9 +321,7 @@ async fn s6_denied_consent_is_a_typed_error_and_sends_nothing() {
     assert!(
         matches!(
             err,
-            Error::OAuth(oauth_flow::Error::Callback(
-                oauth_flow::CallbackError::StateMismatch
-            ))
+            Error::Callback(oauth_flow::CallbackError::StateMismatch)
         ),
         "{err:?}"
     );

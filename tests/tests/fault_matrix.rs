@@ -427,7 +427,8 @@ mod konpro {
 
     fn label(e: &Error) -> String {
         match e {
-            Error::OAuthFlow(e) => label_core(e),
+            Error::OAuth(e) | Error::Transport(e) | Error::Store(e) => label_core(e),
+            Error::RateLimited { status, .. } => format!("rate limited {status}"),
             Error::Api { status, .. } => format!("api {status}"),
             Error::Decode { .. } => "decode".into(),
             Error::Unauthorized { .. } => "unauthorized".into(),
@@ -497,7 +498,8 @@ mod askara {
 
     fn label(e: &Error) -> String {
         match e {
-            Error::OAuth(e) => label_core(e),
+            Error::OAuth(e) | Error::Transport(e) | Error::Store(e) => label_core(e),
+            Error::RateLimited { status, .. } => format!("rate limited {status}"),
             Error::Api { status, .. } => format!("api {status}"),
             Error::ReauthorizationRequired { .. } => "reauth".into(),
             other => format!("other: {other}"),
@@ -662,8 +664,9 @@ mod konvert {
 
     fn label(e: &Error) -> String {
         match e {
-            Error::OAuthFlow(e) => label_core(e),
-            Error::Http { status, .. } => format!("http {status}"),
+            Error::OAuth(e) | Error::Transport(e) | Error::Store(e) => label_core(e),
+            Error::RateLimited { status, .. } => format!("rate limited {status}"),
+            Error::Api { status, .. } => format!("http {status}"),
             Error::Decode { .. } => "decode".into(),
             Error::Unauthorized { .. } => "unauthorized".into(),
             other => format!("other: {other}"),

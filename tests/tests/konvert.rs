@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use konvert_sdk::oauth_flow::{self, Clock as _, ErrorCode, ManualClock};
+use konvert_sdk::oauth_flow::{Clock as _, ErrorCode, ManualClock};
 use konvert_sdk::operations::{
     AddNote, CreateContact, GetContact, GetViewer, ListContacts, ListEnrichments, SearchContacts,
     add_note, create_contact, get_contact, get_viewer, list_contacts, list_enrichments,
@@ -175,12 +175,10 @@ async fn s24_lifetime_cap() {
     assert!(
         matches!(
             err,
-            Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                konvert_sdk::oauth_flow::ConfigError::LifetimeOverCap {
-                    requested: 86_400,
-                    cap: 21_600
-                }
-            ))
+            Error::Config(konvert_sdk::oauth_flow::ConfigError::LifetimeOverCap {
+                requested: 86_400,
+                cap: 21_600
+            })
         ),
         "{err:?}"
     );
@@ -250,7 +248,7 @@ async fn s25_wrong_client_secret_is_invalid_client() {
         .query::<GetViewer>(get_viewer::Variables)
         .await
         .unwrap_err();
-    let Error::OAuthFlow(core) = &err else {
+    let Error::OAuth(core) = &err else {
         panic!("{err:?}")
     };
     assert_eq!(core.oauth_code(), Some(&ErrorCode::InvalidClient));
@@ -370,7 +368,7 @@ async fn http_errors_are_typed() {
     sb.inject(API_ROUTE, Fault::HtmlError(502), 1);
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Http { status: 502, errors, .. } if errors.is_empty()),
+        matches!(&err, Error::Api { status: 502, errors, .. } if errors.is_empty()),
         "{err:?}"
     );
 
@@ -407,10 +405,7 @@ async fn http_errors_are_typed() {
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     sb.clear_faults();
     assert!(
-        matches!(
-            err,
-            Error::OAuthFlow(oauth_flow::Error::RateLimited { status: 429, .. })
-        ),
+        matches!(err, Error::RateLimited { status: 429, .. }),
         "{err:?}"
     );
 
@@ -642,11 +637,11 @@ async fn query_raw_retries_queries_not_mutations() {
     assert!(
         matches!(
             err,
-            Error::OAuthFlow(oauth_flow::Error::RateLimited {
+            Error::RateLimited {
                 status: 429,
                 attempts: 1,
                 ..
-            })
+            }
         ),
         "{err:?}"
     );

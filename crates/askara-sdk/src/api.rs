@@ -8,14 +8,10 @@
 //! [`DEFAULT_API_BASE_URL`]: crate::DEFAULT_API_BASE_URL
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 
-use oauth_flow::http::Method;
 use oauth_flow::{Endpoint, HttpResponse};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::models::{Organization, Profile};
@@ -39,99 +35,6 @@ impl Endpoint for GetOrganization {
     type Output = Organization;
     fn path(&self) -> Cow<'_, str> {
         Cow::Borrowed("v1/organization")
-    }
-}
-
-/// Any Askara API call, decoded as `T` (use [`serde_json::Value`] for untyped JSON).
-///
-/// ```
-/// use askara_sdk::ApiRequest;
-/// # #[derive(serde::Deserialize)] struct Page;
-/// let req = ApiRequest::<Page>::get("v1/documents").param("page", "2");
-/// # let _ = req;
-/// ```
-#[must_use]
-pub struct ApiRequest<T> {
-    method: Method,
-    path: String,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
-    _output: PhantomData<fn() -> T>,
-}
-
-impl<T> ApiRequest<T> {
-    /// A request with `method` to `path` (relative to the API base URL).
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            body: None,
-            _output: PhantomData,
-        }
-    }
-    /// `GET path`.
-    pub fn get(path: impl Into<String>) -> Self {
-        Self::new(Method::GET, path)
-    }
-    /// `POST path` with a JSON body.
-    pub fn post(path: impl Into<String>, body: Value) -> Self {
-        Self::new(Method::POST, path).json_body(body)
-    }
-    /// Adds a query parameter.
-    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((name.into(), value.into()));
-        self
-    }
-    /// Sets the JSON body.
-    pub fn json_body(mut self, body: Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-}
-
-impl<T> fmt::Debug for ApiRequest<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiRequest")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field(
-                "query",
-                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            )
-            .field("body", &self.body.is_some())
-            .finish()
-    }
-}
-
-impl<T> Clone for ApiRequest<T> {
-    fn clone(&self) -> Self {
-        Self {
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
-            body: self.body.clone(),
-            _output: PhantomData,
-        }
-    }
-}
-
-impl<T: DeserializeOwned> Endpoint for ApiRequest<T> {
-    type Output = T;
-    fn method(&self) -> Method {
-        self.method.clone()
-    }
-    fn path(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.path)
-    }
-    fn query(&self) -> Vec<(Cow<'_, str>, String)> {
-        self.query
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
-            .collect()
-    }
-    fn body(&self) -> oauth_flow::Result<Option<Value>> {
-        Ok(self.body.clone())
     }
 }
 
@@ -196,21 +99,6 @@ mod tests {
             Error::OAuth(oauth_flow::Error::HttpStatus { status: 502, .. })
         ));
         let e = decode_response::<Profile>(&resp(200, r#"{"id":"u1""#)).unwrap_err();
-        assert!(matches!(e, Error::OAuth(oauth_flow::Error::Decode { .. })));
-    }
-
-    #[test]
-    fn generic_request_builds_its_parts() {
-        let r = ApiRequest::<Value>::get("v1/documents").param("page", "2");
-        assert_eq!(r.method(), Method::GET);
-        assert_eq!(r.path(), "v1/documents");
-        assert_eq!(
-            Endpoint::query(&r),
-            vec![(Cow::Borrowed("page"), "2".to_owned())]
-        );
-        assert!(Endpoint::body(&r).unwrap().is_none());
-        let p = ApiRequest::<Value>::post("v1/notes", serde_json::json!({"text": "hi"}));
-        assert_eq!(p.method(), Method::POST);
-        assert!(Endpoint::body(&p).unwrap().is_some());
+        assert!(matches!(e, Error::Decode { .. }));
     }
 }

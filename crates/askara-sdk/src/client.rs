@@ -98,7 +98,7 @@ impl Askara {
 
     /// Steps 2 and 3: checks the callback (the full redirect URL or its query string) against
     /// `pending` (state, redirect URI; `error=access_denied` becomes
-    /// [`Error::AccessDenied`](crate::Error::AccessDenied)), exchanges the code, saves the
+    /// [`Error::Callback`](crate::Error::Callback)), exchanges the code, saves the
     /// tokens under `subject` and returns that user's session.
     pub async fn complete_authorization(
         &self,
@@ -270,10 +270,10 @@ impl AskaraBuilder {
         if self.scopes.iter().all(|s| s.trim().is_empty()) {
             return Err(ConfigError::Empty("scopes").into());
         }
-        let app = self.app_base.trim_end_matches('/');
-        let api = self.api_base.trim_end_matches('/');
-        let profile = ProviderProfile::builder(PROVIDER, format!("{api}/oauth2/token"))
-            .authorize_url(format!("{app}/authorize"))
+        let app = oauth_flow::BaseUrl::parse(&self.app_base)?;
+        let api_base = oauth_flow::BaseUrl::parse(&self.api_base)?;
+        let profile = ProviderProfile::builder(PROVIDER, api_base.join("oauth2/token")?.as_str())
+            .authorize_url(app.join("authorize")?.as_str())
             .encoding(BodyEncoding::Json)
             .client_auth(ClientAuth::SecretPost)
             .space_encoding(SpaceEncoding::Percent20)
@@ -283,7 +283,7 @@ impl AskaraBuilder {
             .client_secret(self.client_secret)
             .redirect_uri(self.redirect_uri)
             .build()?;
-        let api_base = oauth_flow::__private::parse_secure_url("api_base_url", &format!("{api}/"))?;
+        let api_base = api_base.into_url();
         let transport: Arc<dyn Transport> = match self.transport {
             Some(t) => t,
             None => Arc::new(
@@ -326,7 +326,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             err,
-            Error::OAuth(oauth_flow::Error::Config(ConfigError::InsecureUrl { .. }))
+            Error::Config(ConfigError::InvalidBaseUrl { .. })
         ));
         assert!(
             builder()
@@ -344,7 +344,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             err,
-            Error::OAuth(oauth_flow::Error::Config(ConfigError::Empty("client_id")))
+            Error::Config(ConfigError::Empty("client_id"))
         ));
     }
 

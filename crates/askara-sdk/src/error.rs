@@ -5,8 +5,10 @@
 //! is the core's [`oauth_flow::Error`], kept whole in [`Error::OAuth`]. No message ever contains
 //! a token, a code or the client secret.
 
+use std::time::Duration;
+
 use oauth_flow::__private::truncate;
-use oauth_flow::{CallbackError, ErrorCode};
+use oauth_flow::{CallbackError, ConfigError, ErrorCode};
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -20,13 +22,11 @@ const DESCRIPTION_LIMIT: usize = 512;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The user clicked "Deny" on Askara's consent page: the callback carried
-    /// `error=access_denied`. Nothing was sent to the token endpoint.
-    #[error("the user denied the authorization request{}", suffix(.description))]
-    AccessDenied {
-        /// Askara's `error_description`, if any (bounded).
-        description: Option<String>,
-    },
+    /// The callback was rejected before any token request was sent: wrong or missing `state`,
+    /// already used, or the user clicked "Deny" ([`CallbackError::Provider`] with code
+    /// `access_denied`; see [`Error::is_access_denied`]).
+    #[error(transparent)]
+    Callback(CallbackError),
 
     /// The grant of `subject` cannot be refreshed any more (its refresh token was rejected with
     /// `invalid_grant`, e.g. because it was already rotated, or nothing is stored for it): send
@@ -62,8 +62,44 @@ pub enum Error {
     #[error("the access token is not a JWT; its claims cannot be read")]
     NotAJwt,
 
-    /// Any other failure of the OAuth core: configuration, callback checks, token endpoint
-    /// errors, transport, timeouts, decoding, the token store.
+    /// 429 or 503 persisted past the retry budget.
+    #[error("Askara is rate limiting or unavailable (HTTP {status}) after {attempts} attempts")]
+    RateLimited {
+        /// The last status (429 or 503).
+        status: u16,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last `Retry-After` Askara sent, if any.
+        retry_after: Option<Duration>,
+    },
+
+    /// No response: the request could not be sent, timed out, or its body exceeded the cap.
+    /// The core's [`Transport`](oauth_flow::Error::Transport),
+    /// [`Timeout`](oauth_flow::Error::Timeout) or
+    /// [`BodyTooLarge`](oauth_flow::Error::BodyTooLarge).
+    #[error(transparent)]
+    Transport(oauth_flow::Error),
+
+    /// A response could not be decoded.
+    #[error("could not decode {what}: {detail}")]
+    Decode {
+        /// What was decoded (e.g. "response body", "token response").
+        what: String,
+        /// Where and why, without echoing values from the body.
+        detail: String,
+    },
+
+    /// The token store failed (the core's [`Store`](oauth_flow::Error::Store) or
+    /// [`LeaseTimeout`](oauth_flow::Error::LeaseTimeout)).
+    #[error(transparent)]
+    Store(oauth_flow::Error),
+
+    /// The configuration is invalid (a base URL, the client id, secret or redirect URI);
+    /// nothing was sent.
+    #[error(transparent)]
+    Config(ConfigError),
+
+    /// Any other failure of the OAuth core: token endpoint errors, unexpected statuses.
     #[error(transparent)]
     OAuth(oauth_flow::Error),
 }
@@ -72,23 +108,40 @@ impl Error {
     /// The HTTP status behind the error, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } => Some(*status),
+            Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
             Error::InsufficientScope { .. } => Some(403),
             Error::OAuth(e) => e.status(),
-            Error::AccessDenied { .. } | Error::ReauthorizationRequired { .. } | Error::NotAJwt => {
-                None
-            }
+            _ => None,
+        }
+    }
+
+    /// Whether the user refused the authorization on Askara's consent page.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self,
+            Error::Callback(CallbackError::Provider(e)) if e.code == ErrorCode::AccessDenied
+        )
+    }
+
+    /// Whether the user must authorize again (the refresh token was rejected, or nothing is
+    /// stored for the grant).
+    pub fn is_reauthorization_required(&self) -> bool {
+        matches!(self, Error::ReauthorizationRequired { .. })
+    }
+
+    /// How long Askara asked to wait, when it was rate limiting.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
     /// Whether the user must go through the authorization flow again to fix this.
     pub fn needs_authorization(&self) -> bool {
-        matches!(
-            self,
-            Error::ReauthorizationRequired { .. }
-                | Error::AccessDenied { .. }
-                | Error::InsufficientScope { .. }
-        )
+        self.is_reauthorization_required()
+            || self.is_access_denied()
+            || matches!(self, Error::InsufficientScope { .. })
     }
 
     pub(crate) fn api(status: u16, code: &str, description: Option<&str>) -> Self {
@@ -106,28 +159,13 @@ impl Error {
 
 impl From<oauth_flow::Error> for Error {
     fn from(e: oauth_flow::Error) -> Self {
-        match e {
-            oauth_flow::Error::ReauthorizationRequired { key, reason } => {
-                Error::ReauthorizationRequired {
-                    subject: key.subject().to_owned(),
-                    reason,
-                }
-            }
-            oauth_flow::Error::Callback(CallbackError::Provider(p))
-                if p.code == ErrorCode::AccessDenied =>
-            {
-                Error::AccessDenied {
-                    description: p.description,
-                }
-            }
-            other => Error::OAuth(other),
-        }
+        oauth_flow::lift_shared_error!(e, Error, other => Error::OAuth(other))
     }
 }
 
-impl From<oauth_flow::ConfigError> for Error {
-    fn from(e: oauth_flow::ConfigError) -> Self {
-        Error::OAuth(e.into())
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
     }
 }
 
@@ -170,15 +208,15 @@ mod tests {
             None,
         )));
         let e = Error::from(core);
+        assert!(e.is_access_denied(), "{e:?}");
         assert!(matches!(
             &e,
-            Error::AccessDenied { description: Some(d) } if d == "The user denied access"
+            Error::Callback(CallbackError::Provider(p)) if p.description.as_deref() == Some("The user denied access")
         ));
-        // Other callback errors stay core errors.
         let other = Error::from(oauth_flow::Error::Callback(CallbackError::Provider(
             OAuthError::new(None, "invalid_scope", None, None),
         )));
-        assert!(matches!(other, Error::OAuth(_)));
+        assert!(matches!(other, Error::Callback(_)) && !other.is_access_denied());
     }
 
     /// Issue 18 part 3: formatted with its source chain (anyhow's `{:#}`), no error repeats a

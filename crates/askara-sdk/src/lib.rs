@@ -66,7 +66,7 @@ mod error;
 mod models;
 mod session;
 
-pub use api::{ApiRequest, GetOrganization, GetProfile};
+pub use api::{GetOrganization, GetProfile};
 pub use claims::AccessTokenClaims;
 pub use client::{
     Askara, AskaraBuilder, DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, DEFAULT_SCOPES, PROVIDER,
@@ -80,8 +80,13 @@ pub use session::AskaraSession;
 #[cfg(feature = "redis")]
 pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
 
-/// Re-exported from the core so most applications need no direct `oauth-flow` dependency.
+/// Re-exported from the OAuth core: every type this crate's API names, and what implementing
+/// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `askara-sdk` is the only
+/// dependency an app needs.
 pub use oauth_flow::{
-    AccessToken, Clock, Endpoint, ExposeSecret, FileStore, GrantKey, MemoryStore,
-    PendingAuthorization, RetryPolicy, SecretString, Token, TokenStore, Transport, Url,
+    AccessToken, ApiRequest, AuthorizationRequest, AuthorizedCode, BaseUrl, BaseUrlError,
+    CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle,
+    GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthClient,
+    OAuthError, PageLimits, PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString,
+    SystemClock, Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
 };

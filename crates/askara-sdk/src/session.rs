@@ -10,10 +10,11 @@ use oauth_flow::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::api::{ApiRequest, GetOrganization, GetProfile, decode_response};
+use crate::api::{GetOrganization, GetProfile, decode_response};
 use crate::claims::AccessTokenClaims;
 use crate::error::{Error, Result};
 use crate::models::{Organization, Profile};
+use oauth_flow::ApiRequest;
 
 /// One user's Askara session, obtained from
 /// [`Askara::complete_authorization`](crate::Askara::complete_authorization),
@@ -87,7 +88,7 @@ impl AskaraSession {
 
     /// `POST path` with a JSON body, decoded as `T`.
     pub async fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T> {
-        self.send(&ApiRequest::<T>::post(path, body)).await
+        self.send(&ApiRequest::<T>::post(path).json(body)).await
     }
 
     /// Sends `endpoint` and returns the raw response whatever its status (after the 401

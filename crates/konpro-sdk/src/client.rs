@@ -1,21 +1,18 @@
 //! The authenticated API client: account.get, any other endpoint, in either authentication mode.
 
-use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
-use oauth_flow::http::Method;
 use oauth_flow::{
-    ApiClient, ApiKey, CredentialSource, Endpoint, GrantHandle, HttpRequest, HttpResponse,
-    ReqwestTransport, RetryPolicy, SecretString, Transport, Url,
+    ApiClient, ApiKey, ApiRequest, CredentialSource, Endpoint, GrantHandle, HttpRequest,
+    HttpResponse, ReqwestTransport, RetryPolicy, SecretString, Transport, Url,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::account::{Account, AccountGet};
-use crate::error::{Error, Result, bounded, bounded_path, decode_error};
+use crate::error::{Error, Result, bounded, decode_error};
 use crate::profile::{API_BASE_URL, BaseUrls};
 
 /// The header KonPro reads API tokens from.
@@ -187,7 +184,7 @@ impl Client {
     ///
     /// A 401 triggers one refresh and one retry in OAuth mode; 429/503 on idempotent methods
     /// are retried per the [`RetryPolicy`]. Failures: [`Error::Unauthorized`], [`Error::Api`]
-    /// (with KonPro's error code and message), [`Error::Decode`], [`Error::OAuthFlow`].
+    /// (with KonPro's error code and message), [`Error::Decode`], [`Error::OAuth`].
     pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output> {
         let resp = self.execute(endpoint).await?;
         decode(&endpoint.path(), &resp)
@@ -205,7 +202,10 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        self.send(&ApiRequest::<T>::post(path).json(body)?).await
+        let body = serde_json::to_value(body).map_err(|e| Error::Encode {
+            detail: bounded(&e.to_string()),
+        })?;
+        self.send(&ApiRequest::<T>::post(path).json(body)).await
     }
 
     /// Sends `endpoint` with credentials and the same retries as [`send`](Self::send), and
@@ -246,128 +246,6 @@ impl Client {
     /// The underlying [`ApiClient`] of the OAuth core.
     pub fn api_client(&self) -> &ApiClient {
         &self.api
-    }
-}
-
-/// Any KonPro endpoint as a value: method, path, query and JSON body, decoded as `T`.
-///
-/// ```no_run
-/// # async fn run(client: konpro_sdk::Client) -> konpro_sdk::Result<()> {
-/// use konpro_sdk::ApiRequest;
-///
-/// #[derive(serde::Deserialize)]
-/// struct Videos { videos: Vec<serde_json::Value> }
-///
-/// let req = ApiRequest::<Videos>::get("v1/video.list").query("limit", "10");
-/// let videos = client.send(&req).await?;
-/// println!("{} videos", videos.videos.len());
-/// # Ok(()) }
-/// ```
-pub struct ApiRequest<T = Value> {
-    method: Method,
-    path: String,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
-    _out: PhantomData<fn() -> T>,
-}
-
-impl<T> ApiRequest<T> {
-    /// A request with `method` to `path`, relative to the API base URL (`"v1/some-endpoint"`).
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            body: None,
-            _out: PhantomData,
-        }
-    }
-
-    /// A `GET`.
-    pub fn get(path: impl Into<String>) -> Self {
-        Self::new(Method::GET, path)
-    }
-
-    /// A `POST`.
-    pub fn post(path: impl Into<String>) -> Self {
-        Self::new(Method::POST, path)
-    }
-
-    /// A `PUT`.
-    pub fn put(path: impl Into<String>) -> Self {
-        Self::new(Method::PUT, path)
-    }
-
-    /// A `DELETE`.
-    pub fn delete(path: impl Into<String>) -> Self {
-        Self::new(Method::DELETE, path)
-    }
-
-    /// Adds a query parameter (URL-encoded when sent).
-    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((name.into(), value.into()));
-        self
-    }
-
-    /// Sets a JSON body serialized from `body`.
-    pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self> {
-        let value = serde_json::to_value(body).map_err(|e| Error::Encode {
-            detail: bounded(&e.to_string()),
-        })?;
-        self.body = Some(value);
-        Ok(self)
-    }
-
-    /// Sets a JSON body.
-    pub fn json_value(mut self, body: Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-}
-
-impl<T> Clone for ApiRequest<T> {
-    fn clone(&self) -> Self {
-        Self {
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
-            body: self.body.clone(),
-            _out: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for ApiRequest<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiRequest")
-            .field("method", &self.method)
-            .field("path", &bounded_path(&self.path))
-            .field(
-                "query",
-                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            )
-            .field("body", &self.body.is_some())
-            .finish()
-    }
-}
-
-impl<T: DeserializeOwned> Endpoint for ApiRequest<T> {
-    type Output = T;
-
-    fn method(&self) -> Method {
-        self.method.clone()
-    }
-    fn path(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.path)
-    }
-    fn query(&self) -> Vec<(Cow<'_, str>, String)> {
-        self.query
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.clone()))
-            .collect()
-    }
-    fn body(&self) -> oauth_flow::Result<Option<Value>> {
-        Ok(self.body.clone())
     }
 }
 
@@ -480,7 +358,11 @@ mod tests {
     fn decode_errors_do_not_echo_the_body() {
         let e = decode::<Account>("v1/pacific/account.get?k=v", &resp(200, r#"{"user": "#))
             .unwrap_err();
-        let Error::Decode { endpoint, detail } = &e else {
+        let Error::Decode {
+            what: endpoint,
+            detail,
+        } = &e
+        else {
             panic!("unexpected {e:?}");
         };
         assert_eq!(endpoint, "v1/pacific/account.get");
@@ -500,7 +382,7 @@ mod tests {
     fn api_request_debug_hides_query_values_and_body() {
         let r = ApiRequest::<Value>::post("v1/x?token=abc")
             .query("api_key", "zzz-secret")
-            .json_value(serde_json::json!({ "password": "hunter2" }));
+            .json(serde_json::json!({ "password": "hunter2" }));
         let dbg = format!("{r:?}");
         assert!(!dbg.contains("zzz-secret") && !dbg.contains("hunter2") && !dbg.contains("abc"));
     }

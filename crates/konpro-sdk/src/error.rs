@@ -1,12 +1,14 @@
 //! The crate's one error type.
 //!
-//! Failures KonPro users act on get their own variants ([`Error::Callback`],
-//! [`Error::ReauthorizationRequired`], [`Error::Unauthorized`], [`Error::Api`]); everything else
-//! (transport, timeouts, token endpoint errors, rate limits, stores) is an
-//! [`oauth_flow::Error`] in [`Error::OAuthFlow`]. No message ever contains a token, code,
-//! verifier or API key.
+//! The events every SDK of this workspace shares have the same variants in each crate's
+//! `Error`: [`Error::Callback`], [`Error::ReauthorizationRequired`], [`Error::Unauthorized`],
+//! [`Error::RateLimited`], [`Error::Api`], [`Error::Transport`], [`Error::Decode`],
+//! [`Error::Store`], [`Error::Config`]; token endpoint errors and the rest of the core's are
+//! [`Error::OAuth`]. No message ever contains a token, code, verifier or API key.
 
-use oauth_flow::{CallbackError, ErrorCode};
+use std::time::Duration;
+
+use oauth_flow::{CallbackError, ConfigError, ErrorCode};
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -21,7 +23,7 @@ pub enum Error {
     /// The login callback was rejected before any token request was sent: wrong or missing
     /// `state`, another redirect URI, expired, or the user denied access
     /// ([`CallbackError::Provider`] with code `access_denied`).
-    #[error("KonPro login callback rejected: {0}")]
+    #[error(transparent)]
     Callback(CallbackError),
 
     /// The user's grant is gone or its refresh token was rejected: send the user through
@@ -54,11 +56,29 @@ pub enum Error {
         message: Option<String>,
     },
 
-    /// A success response could not be decoded into the expected type.
-    #[error("could not decode the response of {endpoint}: {detail}")]
+    /// 429 or 503 persisted past the retry budget.
+    #[error("KonPro is rate limiting or unavailable (HTTP {status}) after {attempts} attempts")]
+    RateLimited {
+        /// The last status (429 or 503).
+        status: u16,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last `Retry-After` KonPro sent, if any.
+        retry_after: Option<Duration>,
+    },
+
+    /// No response: the request could not be sent, timed out, or its body exceeded the cap.
+    /// The core's [`Transport`](oauth_flow::Error::Transport),
+    /// [`Timeout`](oauth_flow::Error::Timeout) or
+    /// [`BodyTooLarge`](oauth_flow::Error::BodyTooLarge).
+    #[error(transparent)]
+    Transport(oauth_flow::Error),
+
+    /// A response could not be decoded into the expected type.
+    #[error("could not decode {what}: {detail}")]
     Decode {
-        /// The endpoint path.
-        endpoint: String,
+        /// What was decoded (the endpoint path, or e.g. "token response").
+        what: String,
         /// Category and position of the problem (never values from the body).
         detail: String,
     },
@@ -70,30 +90,32 @@ pub enum Error {
         detail: String,
     },
 
-    /// Any other failure of the OAuth core: configuration, transport, timeout, body too large,
-    /// token endpoint error (e.g. `invalid_grant` on a code exchange), rate limiting, store.
+    /// The token store failed, or another process held the grant's refresh lease too long:
+    /// the core's [`Store`](oauth_flow::Error::Store) or
+    /// [`LeaseTimeout`](oauth_flow::Error::LeaseTimeout).
     #[error(transparent)]
-    OAuthFlow(oauth_flow::Error),
+    Store(oauth_flow::Error),
+
+    /// The configuration is invalid (a base URL, the client id, the redirect URI); nothing was
+    /// sent.
+    #[error(transparent)]
+    Config(ConfigError),
+
+    /// Any other failure of the OAuth core: a token endpoint error (e.g. `invalid_grant` on a
+    /// code exchange), an unexpected status, a loopback login failure.
+    #[error(transparent)]
+    OAuth(oauth_flow::Error),
 }
 
 impl From<oauth_flow::Error> for Error {
     fn from(e: oauth_flow::Error) -> Self {
-        match e {
-            oauth_flow::Error::Callback(c) => Error::Callback(c),
-            oauth_flow::Error::ReauthorizationRequired { key, reason } => {
-                Error::ReauthorizationRequired {
-                    subject: key.subject().to_owned(),
-                    reason,
-                }
-            }
-            other => Error::OAuthFlow(other),
-        }
+        oauth_flow::lift_shared_error!(e, Error, other => Error::OAuth(other))
     }
 }
 
-impl From<oauth_flow::ConfigError> for Error {
-    fn from(e: oauth_flow::ConfigError) -> Self {
-        Error::OAuthFlow(e.into())
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
     }
 }
 
@@ -102,8 +124,8 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Unauthorized { .. } => Some(401),
-            Error::Api { status, .. } => Some(*status),
-            Error::OAuthFlow(e) => e.status(),
+            Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
+            Error::OAuth(e) => e.status(),
             _ => None,
         }
     }
@@ -112,7 +134,7 @@ impl Error {
     pub fn oauth_code(&self) -> Option<&ErrorCode> {
         match self {
             Error::Callback(CallbackError::Provider(e)) => Some(&e.code),
-            Error::OAuthFlow(e) => e.oauth_code(),
+            Error::OAuth(e) => e.oauth_code(),
             _ => None,
         }
     }
@@ -126,7 +148,15 @@ impl Error {
     /// time, cancelled, the port could not be opened, the "open this URL" step failed.
     pub fn loopback(&self) -> Option<&oauth_flow::LoopbackError> {
         match self {
-            Error::OAuthFlow(oauth_flow::Error::Loopback(e)) => Some(e),
+            Error::OAuth(oauth_flow::Error::Loopback(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// How long KonPro asked to wait, when it was rate limiting.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -163,7 +193,7 @@ pub(crate) fn bounded(s: &str) -> String {
 pub(crate) fn decode_error(endpoint: &str, err: &serde_json::Error) -> Error {
     let detail = oauth_flow::__private::json_error_detail(err);
     Error::Decode {
-        endpoint: bounded_path(endpoint),
+        what: bounded_path(endpoint),
         detail,
     }
 }
@@ -255,7 +285,7 @@ mod tests {
                 message: Some("no such video".into()),
             },
             Error::Decode {
-                endpoint: "v1/pacific/account.get".into(),
+                what: "v1/pacific/account.get".into(),
                 detail: "invalid JSON".into(),
             },
             Error::Encode {

@@ -73,7 +73,7 @@ mod profile;
 pub use account::{
     ACCOUNT_GET_PATH, Account, AccountGet, Experiment, Feature, Quota, SpaceInfo, User, UserPlan,
 };
-pub use client::{API_KEY_HEADER, ApiRequest, Auth, AuthMode, Client, ClientBuilder};
+pub use client::{API_KEY_HEADER, Auth, AuthMode, Client, ClientBuilder};
 pub use error::{Error, Result};
 #[cfg(feature = "loopback")]
 pub use login::{BrowserLogin, LoginStep};
@@ -94,9 +94,13 @@ pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-/// Re-exported from the OAuth core so most apps need no direct `oauth-flow` dependency.
+/// Re-exported from the OAuth core: every type this crate's API names, and what implementing
+/// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `konpro-sdk` is the only
+/// dependency an app needs.
 pub use oauth_flow::{
-    AuthorizedCode, CallbackError, Endpoint, ErrorCode, FileStore, GrantHandle, HttpRequest,
-    HttpResponse, MemoryStore, PendingAuthorization, RetryPolicy, SecretString, Token, TokenStore,
-    Url,
+    AccessToken, ApiRequest, AuthorizedCode, BaseUrl, BaseUrlError, CallbackError, Clock,
+    ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle, GrantKey, HttpRequest,
+    HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthError, PageLimits,
+    PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token,
+    TokenStore, Transport, Url, async_trait, http,
 };

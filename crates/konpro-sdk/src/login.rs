@@ -74,7 +74,7 @@ impl KonPro {
     ///
     /// Errors: [`Error::Callback`](crate::Error::Callback) (the user denied access:
     /// `is_access_denied()`), [`LoopbackError`](oauth_flow::LoopbackError) inside
-    /// [`Error::OAuthFlow`](crate::Error::OAuthFlow) (no callback within 5 minutes, the port
+    /// [`Error::OAuth`](crate::Error::OAuth) (no callback within 5 minutes, the port
     /// could not be opened), a configuration error if the redirect URI is not `http` on a
     /// loopback IP literal.
     pub async fn login_with_browser(&self, subject: &str) -> Result<Client> {

@@ -40,8 +40,8 @@ impl BaseUrls {
     /// resolved below it.
     pub fn new(app_base: &str, api_base: &str) -> Result<Self> {
         Ok(Self {
-            app: base("app base URL", app_base)?,
-            api: base("api base URL", api_base)?,
+            app: base(app_base)?,
+            api: base(api_base)?,
         })
     }
 
@@ -97,10 +97,8 @@ impl Default for BaseUrls {
     }
 }
 
-fn base(name: &'static str, value: &str) -> Result<Url> {
-    let url = oauth_flow::__private::parse_secure_url(name, value.trim())?;
-    // The core's base URL rules: no query, fragment or userinfo; a trailing `/` so paths join.
-    Ok(oauth_flow::BaseUrl::from_url(url)?.into_url())
+fn base(value: &str) -> Result<Url> {
+    Ok(oauth_flow::BaseUrl::parse(value)?.into_url())
 }
 
 fn join(base: &Url, path: &str) -> Result<Url> {

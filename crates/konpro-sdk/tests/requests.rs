@@ -195,8 +195,7 @@ async fn any_endpoint_with_the_same_authentication() {
         .unwrap();
     let endpoint = ApiRequest::<Value>::new(Method::POST, "v1/some-endpoint")
         .query("limit", "10")
-        .json(&json!({ "title": "Quarterly update", "dimension": { "width": 1280 } }))
-        .unwrap();
+        .json(json!({ "title": "Quarterly update", "dimension": { "width": 1280 } }));
     let req = client.request(&endpoint).await.unwrap();
     let snap = req.to_snapshot();
     assert_eq!(snap["url"], "https://api.konpro.ai/v1/some-endpoint");

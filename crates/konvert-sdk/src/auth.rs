@@ -55,7 +55,7 @@ impl Auth {
 
     /// Self-signed HS256 JWTs (`sub` = the API key, key = the API secret), each valid for
     /// `lifetime`, which must not exceed [`MAX_JWT_LIFETIME`] (checked when the client is
-    /// built: the core's `ConfigError::LifetimeOverCap` in [`Error::OAuthFlow`](crate::Error::OAuthFlow)).
+    /// built: [`Error::Config`](crate::Error::Config) with `ConfigError::LifetimeOverCap`).
     pub fn jwt(api_key: impl Into<String>, api_secret: SecretString, lifetime: Duration) -> Self {
         Self {
             api_key: api_key.into(),

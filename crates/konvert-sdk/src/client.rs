@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use futures_util::Stream;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
-    AccessToken, ApiClient, BasicEncoding, ClientAuth, Clock, CredentialSource, GrantHandle,
-    HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
+    AccessToken, ApiClient, BaseUrl, BasicEncoding, ClientAuth, Clock, CredentialSource,
+    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
     ReqwestTransport, RetryPolicy, SystemClock, TokenManager, Transport,
 };
 
@@ -132,11 +132,11 @@ impl KonvertClientBuilder {
     /// requested (or the first JWT signed) by the first call.
     pub fn build(self) -> Result<KonvertClient> {
         let base_url = match (&self.environment, self.staging_url) {
-            (Environment::Staging, Some(url)) => url.trim_end_matches('/').to_owned(),
+            (Environment::Staging, Some(url)) => BaseUrl::parse(&url)?.trimmed().to_owned(),
             (_, Some(_)) => {
                 return Err(Error::StagingUrlOutsideStaging);
             }
-            (env, None) => env.base_url().to_owned(),
+            (env, None) => BaseUrl::parse(env.base_url())?.trimmed().to_owned(),
         };
         let transport: Arc<dyn Transport> = match self.transport {
             Some(t) => t,
@@ -225,8 +225,8 @@ impl KonvertClient {
     /// Errors: [`Error::GraphQl`] when the operation failed as a whole (200 with `errors` and
     /// no data), [`Error::PartialData`] when some fields failed (use
     /// [`query_partial`](Self::query_partial) to accept such data), [`Error::Unauthorized`]
-    /// and [`Error::Http`] for HTTP failures, [`Error::Decode`] for an unexpected body, and
-    /// [`Error::OAuthFlow`] for token, transport and configuration failures.
+    /// and [`Error::Api`] for HTTP failures, [`Error::Decode`] for an unexpected body, and
+    /// [`Error::OAuth`] for token, transport and configuration failures.
     ///
     /// A 401 renews the credential once (a new token, or a freshly signed JWT) and retries.
     /// A 429 or 503 on a query is retried after its `Retry-After` within the builder's
@@ -259,7 +259,7 @@ impl KonvertClient {
     /// `variables` is a JSON object (`null` sends `{}`); the document should hold a single
     /// operation, as no `operationName` is sent. Everything else is as for
     /// [`query`](Self::query): the same credential and 401 renewal, the same errors
-    /// ([`Error::GraphQl`], [`Error::PartialData`], [`Error::Unauthorized`], [`Error::Http`],
+    /// ([`Error::GraphQl`], [`Error::PartialData`], [`Error::Unauthorized`], [`Error::Api`],
     /// [`Error::Decode`]), the same body cap and tracing span. A document whose operations
     /// are all queries is retried on 429/503; one holding a mutation is never replayed.
     ///
@@ -328,7 +328,7 @@ impl KonvertClient {
     pub async fn access_token(&self) -> Result<AccessToken> {
         let auth = self.api.credentials().authorization().await?;
         auth.token
-            .ok_or_else(|| Error::OAuthFlow(oauth_flow::Error::MissingField("access_token")))
+            .ok_or_else(|| Error::OAuth(oauth_flow::Error::MissingField("access_token")))
     }
 
     /// Renews the credential now, whatever its expiry says, and returns the new bearer: a new

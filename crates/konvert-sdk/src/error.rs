@@ -3,6 +3,10 @@
 //! Messages never contain the API secret, a token or a JWT: they carry status codes, GraphQL
 //! error messages and codes, and bounded excerpts of response bodies.
 
+use std::time::Duration;
+
+use oauth_flow::ConfigError;
+
 use crate::graphql::{GraphQlError, PartialData};
 
 /// Result alias of this crate.
@@ -34,10 +38,21 @@ pub enum Error {
         excerpt: String,
     },
 
-    /// The GraphQL endpoint answered with a non-2xx status other than 401 (and other than a
-    /// 429/503 reported as [`oauth_flow::Error::RateLimited`] inside [`Error::OAuthFlow`]).
+    /// 429 or 503 persisted past the retry budget.
+    #[error("Konvert is rate limiting or unavailable (HTTP {status}) after {attempts} attempts")]
+    RateLimited {
+        /// The last status (429 or 503).
+        status: u16,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last `Retry-After` Konvert sent, if any.
+        retry_after: Option<Duration>,
+    },
+
+    /// The GraphQL endpoint answered with a non-2xx status other than 401 and other than a
+    /// 429/503 past the retry budget ([`Error::RateLimited`]).
     #[error("the Konvert API answered HTTP {status}{}", first_message(.errors))]
-    Http {
+    Api {
         /// The status code.
         status: u16,
         /// GraphQL errors of the body, if it had any.
@@ -73,10 +88,57 @@ pub enum Error {
     #[error(transparent)]
     PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
 
-    /// Configuration, token endpoint, transport, timeout, body size or rate limiting, as
-    /// reported by the OAuth core.
+    /// No response: the request could not be sent, timed out, or its body exceeded the cap.
+    /// The core's [`Transport`](oauth_flow::Error::Transport),
+    /// [`Timeout`](oauth_flow::Error::Timeout) or
+    /// [`BodyTooLarge`](oauth_flow::Error::BodyTooLarge).
     #[error(transparent)]
-    OAuthFlow(#[from] oauth_flow::Error),
+    Transport(oauth_flow::Error),
+
+    /// The token store failed (the core's [`Store`](oauth_flow::Error::Store) or
+    /// [`LeaseTimeout`](oauth_flow::Error::LeaseTimeout)).
+    #[error(transparent)]
+    Store(oauth_flow::Error),
+
+    /// The configuration is invalid (the base URL, the API key); nothing was sent.
+    #[error(transparent)]
+    Config(ConfigError),
+
+    /// Any other failure of the OAuth core, e.g. the token endpoint's answer to the client
+    /// credentials grant (`invalid_client`).
+    #[error(transparent)]
+    OAuth(oauth_flow::Error),
+}
+
+impl From<oauth_flow::Error> for Error {
+    // Konvert has no user login: no callback and no re-authorization, so those stay `OAuth`.
+    fn from(e: oauth_flow::Error) -> Self {
+        match e {
+            oauth_flow::Error::Config(c) => Error::Config(c),
+            oauth_flow::Error::RateLimited {
+                status,
+                attempts,
+                retry_after,
+            } => Error::RateLimited {
+                status,
+                attempts,
+                retry_after,
+            },
+            e @ (oauth_flow::Error::Transport { .. }
+            | oauth_flow::Error::Timeout
+            | oauth_flow::Error::BodyTooLarge { .. }) => Error::Transport(e),
+            e @ (oauth_flow::Error::Store { .. } | oauth_flow::Error::LeaseTimeout { .. }) => {
+                Error::Store(e)
+            }
+            other => Error::OAuth(other),
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
 }
 
 impl Error {
@@ -84,14 +146,25 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Unauthorized { .. } => Some(401),
-            Self::Http { status, .. } => Some(*status),
-            Self::OAuthFlow(e) => e.status(),
+            Self::Api { status, .. } | Self::RateLimited { status, .. } => Some(*status),
+            Self::OAuth(e) => e.status(),
             Self::StagingUrlOutsideStaging
             | Self::Encode { .. }
             | Self::GraphQl { .. }
             | Self::PartialData(_)
             | Self::Decode { .. }
-            | Self::PageLimitExceeded(_) => None,
+            | Self::PageLimitExceeded(_)
+            | Self::Transport(_)
+            | Self::Store(_)
+            | Self::Config(_) => None,
+        }
+    }
+
+    /// How long Konvert asked to wait, when it was rate limiting.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -99,14 +172,18 @@ impl Error {
     pub fn graphql_errors(&self) -> &[GraphQlError] {
         match self {
             Self::Unauthorized { errors, .. }
-            | Self::Http { errors, .. }
+            | Self::Api { errors, .. }
             | Self::GraphQl { errors } => errors,
             Self::PartialData(p) => &p.errors,
             Self::StagingUrlOutsideStaging
             | Self::Encode { .. }
             | Self::Decode { .. }
             | Self::PageLimitExceeded(_)
-            | Self::OAuthFlow(_) => &[],
+            | Self::RateLimited { .. }
+            | Self::Transport(_)
+            | Self::Store(_)
+            | Self::Config(_)
+            | Self::OAuth(_) => &[],
         }
     }
 }
@@ -153,7 +230,7 @@ mod tests {
                 errors: vec![graphql_error("token expired")],
                 excerpt: "{}".into(),
             },
-            Error::Http {
+            Error::Api {
                 status: 500,
                 errors: vec![graphql_error("boom"), graphql_error("again")],
                 excerpt: "{}".into(),

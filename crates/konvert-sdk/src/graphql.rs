@@ -258,7 +258,7 @@ struct RawResponse {
 
 /// Classifies a response from the GraphQL endpoint:
 ///
-/// - 401 → [`Error::Unauthorized`]; any other non-2xx → [`Error::Http`] (GraphQL errors of the
+/// - 401 → [`Error::Unauthorized`]; any other non-2xx → [`Error::Api`] (GraphQL errors of the
 ///   body kept in both);
 /// - 200 with `errors` and null or absent `data` → [`Error::GraphQl`];
 /// - 200 with `data` → the data and the errors that came with it (partial when not empty);
@@ -273,7 +273,7 @@ pub(crate) fn classify(resp: &HttpResponse) -> Result<(Value, Vec<GraphQlError>)
         return Err(if status == 401 {
             Error::Unauthorized { errors, excerpt }
         } else {
-            Error::Http {
+            Error::Api {
                 status,
                 errors,
                 excerpt,
@@ -430,7 +430,7 @@ mod tests {
 
         let html = format!("<html>{}</html>", "x".repeat(5000));
         let err = classify(&resp(502, &html)).unwrap_err();
-        let Error::Http {
+        let Error::Api {
             status,
             errors,
             excerpt,

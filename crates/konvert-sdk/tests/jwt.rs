@@ -100,12 +100,10 @@ fn s24_lifetime_over_the_cap_is_a_typed_error() {
     assert!(
         matches!(
             err,
-            Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                ConfigError::LifetimeOverCap {
-                    requested: 21_601,
-                    cap: 21_600
-                }
-            ))
+            Error::Config(ConfigError::LifetimeOverCap {
+                requested: 21_601,
+                cap: 21_600
+            })
         ),
         "{err:?}"
     );
@@ -129,12 +127,7 @@ fn s23_empty_secret_is_refused() {
     .build()
     .unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                ConfigError::EmptyKey
-            ))
-        ),
+        matches!(err, Error::Config(ConfigError::EmptyKey)),
         "{err:?}"
     );
 }

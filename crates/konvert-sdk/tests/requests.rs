@@ -115,9 +115,7 @@ fn s14_an_api_key_with_a_colon_is_refused() {
     assert!(
         matches!(
             err,
-            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                konvert_sdk::oauth_flow::ConfigError::ColonInClientId
-            ))
+            konvert_sdk::Error::Config(konvert_sdk::oauth_flow::ConfigError::ColonInClientId)
         ),
         "{err:?}"
     );
@@ -232,9 +230,10 @@ fn s8_plain_http_base_url_is_refused() {
     assert!(
         matches!(
             err,
-            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                konvert_sdk::oauth_flow::ConfigError::InsecureUrl { .. }
-            ))
+            konvert_sdk::Error::Config(konvert_sdk::oauth_flow::ConfigError::InvalidBaseUrl {
+                problem: konvert_sdk::oauth_flow::BaseUrlError::Insecure,
+                ..
+            })
         ),
         "{err:?}"
     );
@@ -331,9 +330,10 @@ async fn staging_url_overrides_the_staging_host_only() {
     assert!(
         matches!(
             &err,
-            konvert_sdk::Error::OAuthFlow(konvert_sdk::oauth_flow::Error::Config(
-                konvert_sdk::oauth_flow::ConfigError::InsecureUrl { .. }
-            ))
+            konvert_sdk::Error::Config(konvert_sdk::oauth_flow::ConfigError::InvalidBaseUrl {
+                problem: konvert_sdk::oauth_flow::BaseUrlError::Insecure,
+                ..
+            })
         ),
         "{err:?}"
     );

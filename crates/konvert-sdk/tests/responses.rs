@@ -225,12 +225,12 @@ async fn http_errors_are_typed() {
     ]);
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Http { status: 502, excerpt, .. } if excerpt.contains("Bad gateway")),
+        matches!(&err, Error::Api { status: 502, excerpt, .. } if excerpt.contains("Bad gateway")),
         "{err:?}"
     );
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Http { status: 403, errors, .. } if errors[0].message == "forbidden")
+        matches!(&err, Error::Api { status: 403, errors, .. } if errors[0].message == "forbidden")
     );
 }
 
@@ -259,7 +259,7 @@ async fn s13_s25_token_endpoint_errors_are_typed_and_secret_free() {
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert_eq!(
         match &err {
-            Error::OAuthFlow(e) => e.oauth_code().cloned(),
+            Error::OAuth(e) => e.oauth_code().cloned(),
             _ => None,
         },
         Some(ErrorCode::InvalidClient),

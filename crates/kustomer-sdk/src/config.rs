@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use oauth_flow::{ApiClient, CredentialSource, ReqwestTransport, RetryPolicy, Transport, Url};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The REST API host: app registration, secret generation, customers, conversations.
 pub const API_BASE_URL: &str = "https://api.kustomerapp.com";
@@ -87,8 +87,8 @@ impl KustomerBuilder {
 
     /// Checks the URLs (https, or http on loopback) and builds.
     pub fn build(self) -> Result<Kustomer> {
-        let api_base = parse_base("API base URL", &self.api_base)?;
-        let oauth_base = parse_base("OAuth base URL", &self.oauth_base)?;
+        let api_base = parse_base(&self.api_base)?;
+        let oauth_base = parse_base(&self.oauth_base)?;
         let transport = match self.transport {
             Some(t) => t,
             None => Arc::new(ReqwestTransport::new()?),
@@ -104,17 +104,10 @@ impl KustomerBuilder {
 
 /// A base URL: https (or http on loopback), no query or fragment, with a trailing `/` so paths
 /// join below it.
-fn parse_base(what: &'static str, raw: &str) -> Result<Url> {
-    let mut url = Url::parse(raw).map_err(|_| Error::invalid(what, "not a valid URL"))?;
-    oauth_flow::__private::require_secure(&url).map_err(oauth_flow::Error::from)?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid(what, "must not have a query or fragment"));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
+fn parse_base(raw: &str) -> Result<Url> {
+    Ok(oauth_flow::BaseUrl::parse(raw)
+        .map_err(oauth_flow::Error::from)?
+        .into_url())
 }
 
 impl Kustomer {

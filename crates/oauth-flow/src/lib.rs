@@ -116,6 +116,9 @@ pub mod __private {
     };
 }
 
+/// Re-exported so a [`Transport`] or [`TokenStore`] can be implemented without a direct
+/// `async-trait` dependency.
+pub use async_trait::async_trait;
 /// Re-exported HTTP types used in the public API.
 pub use http;
 /// Re-exported so users need no direct `secrecy` dependency.

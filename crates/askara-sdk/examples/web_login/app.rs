@@ -153,7 +153,7 @@ async fn callback(
             }
             (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response()
         }
-        Err(e @ Error::AccessDenied { .. }) => failure(StatusCode::FORBIDDEN, &e),
+        Err(e) if e.is_access_denied() => failure(StatusCode::FORBIDDEN, &e),
         Err(e) => failure(StatusCode::BAD_GATEWAY, &e),
     }
 }

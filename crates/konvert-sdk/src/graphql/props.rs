@@ -85,7 +85,7 @@ proptest! {
             (200..=299, Err(Error::GraphQl { errors })) => prop_assert!(!errors.is_empty()),
             (200..=299, Err(Error::Decode { .. })) => {}
             (401, Err(Error::Unauthorized { .. })) => {}
-            (s, Err(Error::Http { status, .. })) => prop_assert_eq!(s, status),
+            (s, Err(Error::Api { status, .. })) => prop_assert_eq!(s, status),
             (s, other) => prop_assert!(false, "status {} gave {:?}", s, other),
         }
     }
