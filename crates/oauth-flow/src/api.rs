@@ -1,7 +1,6 @@
 //! The API client: typed endpoint values sent with credentials, one refresh-and-retry on 401,
 //! bounded retries of 429/503 honouring `Retry-After`.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -18,6 +17,7 @@ use url::Url;
 use crate::base_url::{BaseUrl, IntoBaseUrl};
 use crate::credentials::{Authorization, CredentialSource};
 use crate::error::{ConfigError, Error, Result, excerpt};
+use crate::hooks;
 use crate::request::{HttpRequest, HttpResponse};
 use crate::transport::{ReqwestTransport, Transport};
 
@@ -151,9 +151,7 @@ impl ApiClientBuilder {
                 .map_err(|_| ConfigError::InvalidHeader("default header"))?;
             headers.insert(name, v);
         }
-        let stock = (&*self.transport as &dyn Any)
-            .downcast_ref::<ReqwestTransport>()
-            .cloned();
+        let stock = hooks::stock_transport(&*self.transport);
         Ok(ApiClient {
             inner: Arc::new(ApiInner {
                 base,
@@ -292,7 +290,7 @@ impl ApiClient {
         let auth = if span_wanted {
             None
         } else {
-            self.inner.credentials.cached_authorization()
+            hooks::cached_authorization(&*self.inner.credentials)
         };
         let Some(auth) = auth else {
             return self.execute_slow(endpoint, span_wanted).await;
@@ -329,7 +327,7 @@ impl ApiClient {
             // `execute`'s first attempt, with an awaited credential and the span's bookkeeping
             // (kept apart so that the common case stays one flat body).
             let attempt = async {
-                let auth = match self.inner.credentials.cached_authorization() {
+                let auth = match hooks::cached_authorization(&*self.inner.credentials) {
                     Some(auth) => auth,
                     None => self.inner.credentials.authorization().await?,
                 };

@@ -1,6 +1,7 @@
 //! Credentials attached to API calls: OAuth access tokens from a grant, self-signed JWTs, or a
 //! static API key in a header.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -84,17 +85,14 @@ fn sensitive(value: &str) -> Result<HeaderValue> {
 }
 
 /// Supplies the credential for each API call and renews it after a 401.
+///
+/// `Any` is a supertrait so that the API client can recognise the core's own sources (a
+/// [`GrantHandle`](crate::GrantHandle), an [`ApiKey`], a `JwtSigner`) and take a warm credential
+/// without a boxed future; every `'static` type is `Any`, so implementations need nothing for it.
 #[async_trait]
-pub trait CredentialSource: Send + Sync + 'static {
+pub trait CredentialSource: Any + Send + Sync {
     /// The header to put on the next request.
     async fn authorization(&self) -> Result<Authorization>;
-
-    /// The credential if it is at hand without waiting (a warm cache, a static key), so the
-    /// API client's hot path skips a boxed future. `None` means "ask
-    /// [`authorization`](Self::authorization)"; that is always correct, and the default.
-    fn cached_authorization(&self) -> Option<Authorization> {
-        None
-    }
 
     /// The API answered 401 to a request sent with `used`. Returns a new credential to retry
     /// with once, or `None` when there is nothing to renew (e.g. a static API key).
@@ -109,6 +107,11 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// The header, at hand without waiting (see `hooks.rs`).
+    pub(crate) fn cached_authorization(&self) -> Authorization {
+        self.header.clone()
+    }
+
     /// The key in header `name` as is (KonPro: `X-API-KEY`).
     pub fn header(name: &str, key: &SecretString) -> Result<Self> {
         if key.expose_secret().is_empty() {
@@ -154,9 +157,6 @@ impl fmt::Debug for ApiKey {
 impl CredentialSource for ApiKey {
     async fn authorization(&self) -> Result<Authorization> {
         Ok(self.header.clone())
-    }
-    fn cached_authorization(&self) -> Option<Authorization> {
-        Some(self.header.clone())
     }
     async fn renew_after_unauthorized(
         &self,

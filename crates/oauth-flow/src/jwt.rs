@@ -129,6 +129,12 @@ impl JwtSigner {
     }
 
     /// `pick` applied to the cached JWT, signed anew first when it nears expiry.
+    /// The current JWT's header, at hand without waiting (see `hooks.rs`): signing is
+    /// synchronous; on an error `authorization` reports it.
+    pub(crate) fn cached_authorization(&self) -> Option<Authorization> {
+        self.with_current(|m| m.header.clone()).ok()
+    }
+
     fn with_current<T>(&self, pick: impl FnOnce(&Minted) -> T) -> Result<T> {
         let now = self.clock.now();
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
@@ -189,11 +195,6 @@ impl fmt::Debug for JwtSigner {
 impl CredentialSource for JwtSigner {
     async fn authorization(&self) -> Result<Authorization> {
         self.with_current(|m| m.header.clone())
-    }
-
-    fn cached_authorization(&self) -> Option<Authorization> {
-        // Signing is synchronous, so this never waits; on an error `authorization` reports it.
-        self.with_current(|m| m.header.clone()).ok()
     }
 
     async fn renew_after_unauthorized(

@@ -54,6 +54,7 @@ mod clock;
 mod credentials;
 mod error;
 mod grant;
+mod hooks;
 #[cfg(feature = "jwt")]
 mod jwt;
 mod key;

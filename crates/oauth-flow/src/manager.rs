@@ -749,10 +749,6 @@ impl CredentialSource for GrantHandle {
         self.bearer().await
     }
 
-    fn cached_authorization(&self) -> Option<Authorization> {
-        self.cached_bearer()
-    }
-
     async fn renew_after_unauthorized(
         &self,
         used: &Authorization,
