@@ -90,3 +90,8 @@ pub use oauth_flow::{
     OAuthError, PageLimits, PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString,
     SystemClock, Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
 };
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -108,3 +108,8 @@ pub use graphql_client::GraphQLQuery;
 pub use oauth_flow;
 /// Re-exported so users need no direct dependency for these.
 pub use oauth_flow::{AccessToken, ExposeSecret, HttpRequest, SecretString};
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

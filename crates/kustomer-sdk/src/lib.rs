@@ -97,3 +97,8 @@ pub use oauth_flow::{
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -126,3 +126,8 @@ pub use http;
 pub use secrecy::{ExposeSecret, SecretString};
 /// Re-exported URL type used in the public API.
 pub use url::Url;
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -161,7 +161,7 @@ fn valid_path(path: &str) -> bool {
 ///
 /// ```no_run
 /// # async fn run(client: oauth_flow::OAuthClient) -> oauth_flow::Result<()> {
-/// use oauth_flow::{OAuthClient, loopback::LoopbackReceiver};
+/// use oauth_flow::{LoopbackReceiver, OAuthClient};
 ///
 /// let receiver = LoopbackReceiver::bind().await?; // http://127.0.0.1:PORT/callback
 /// let client = OAuthClient::builder(client.profile().clone(), client.client_id())

@@ -49,3 +49,8 @@ pub use error::SandboxError;
 pub use faults::Fault;
 pub use provider::Provider;
 pub use server::Sandbox;
+
+/// The README's examples, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
