@@ -225,7 +225,7 @@ async fn s16_s17_refresh_rotates_persists_and_the_old_refresh_token_is_dead() {
         .send(oauth.refresh_request(&old_rt).unwrap())
         .await
         .unwrap();
-    let err = oauth_flow::token::parse_token_response(&resp, SystemTime::now()).unwrap_err();
+    let err = oauth_flow::__private::parse_token_response(&resp, SystemTime::now()).unwrap_err();
     assert_eq!(err.oauth_code(), Some(&oauth_flow::ErrorCode::InvalidGrant));
 
     // Forced refresh: another rotation.

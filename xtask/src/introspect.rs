@@ -164,7 +164,7 @@ impl std::error::Error for IntrospectError {
 fn check_endpoint(endpoint: &str) -> Result<Url, IntrospectError> {
     let url = Url::parse(endpoint)
         .map_err(|_| IntrospectError::Endpoint(format!("`{endpoint}` is not a URL")))?;
-    oauth_flow::request::require_secure(&url).map_err(|_| {
+    oauth_flow::__private::require_secure(&url).map_err(|_| {
         IntrospectError::Endpoint("use https (plain http only for loopback IP literals)".to_owned())
     })?;
     Ok(url)
@@ -506,7 +506,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, IntrospectError::Auth(_)), "{err}");
-        let chain = oauth_flow::error::source_chain(&err).join(": ");
+        let chain = oauth_flow::__private::source_chain(&err).join(": ");
         assert!(!chain.contains(wrong), "{chain}");
 
         let err = introspect_with(

@@ -49,7 +49,7 @@ struct ErrorBody {
 /// Decodes a 2xx JSON body as `T`; maps an error status with Askara's JSON error body to
 /// [`Error::Api`] / [`Error::InsufficientScope`], and anything else (an HTML error page, an
 /// empty body) to the core's status errors with a bounded excerpt.
-pub fn decode_response<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
+pub(crate) fn decode_response<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
     if !resp.status.is_success()
         && let Ok(body) = serde_json::from_slice::<ErrorBody>(&resp.body)
     {
@@ -59,7 +59,7 @@ pub fn decode_response<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
             body.error_description.as_deref(),
         ));
     }
-    oauth_flow::api::decode_success(resp).map_err(Error::from)
+    oauth_flow::__private::decode_success(resp).map_err(Error::from)
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ impl AccessTokenClaims {
     /// Decodes the payload of `jwt` without verifying it. `None` if `jwt` is not a JWT whose
     /// payload is a base64url JSON object.
     pub fn from_jwt(jwt: &str) -> Option<Self> {
-        oauth_flow::token::jwt_claims_unverified(jwt).map(Self::from_map)
+        oauth_flow::__private::jwt_claims_unverified(jwt).map(Self::from_map)
     }
 
     /// Builds the claims from a decoded payload.

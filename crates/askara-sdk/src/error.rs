@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use oauth_flow::error::truncate;
+use oauth_flow::__private::truncate;
 use oauth_flow::{CallbackError, ConfigError, ErrorCode};
 
 /// Result alias of this crate.
@@ -257,8 +257,8 @@ mod tests {
             .into(),
         ];
         for e in &errors {
-            let chain = oauth_flow::error::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::__private::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
         }
     }
 

@@ -59,14 +59,14 @@
 
 #![forbid(unsafe_code)]
 
-pub mod api;
-pub mod claims;
-pub mod client;
-pub mod error;
-pub mod models;
-pub mod session;
+mod api;
+mod claims;
+mod client;
+mod error;
+mod models;
+mod session;
 
-pub use api::{GetOrganization, GetProfile, decode_response};
+pub use api::{GetOrganization, GetProfile};
 pub use claims::AccessTokenClaims;
 pub use client::{
     Askara, AskaraBuilder, DEFAULT_API_BASE_URL, DEFAULT_APP_BASE_URL, DEFAULT_SCOPES, PROVIDER,

@@ -277,7 +277,7 @@ pub(crate) fn decode<T: DeserializeOwned>(path: &str, resp: &HttpResponse) -> Re
 /// a non-JSON body gives a bounded excerpt as the message.
 fn error_fields(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-        let excerpt = oauth_flow::error::excerpt(body);
+        let excerpt = oauth_flow::__private::excerpt(body);
         return (None, (!excerpt.is_empty()).then_some(excerpt));
     };
     let text = |v: Option<&Value>| -> Option<String> {

@@ -186,12 +186,12 @@ fn code_suffix(code: &Option<String>) -> String {
 
 /// Cuts `s` to at most [`MESSAGE_LIMIT`] bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> String {
-    oauth_flow::error::truncate(s, MESSAGE_LIMIT)
+    oauth_flow::__private::truncate(s, MESSAGE_LIMIT)
 }
 
 /// A decode error that never echoes body content (serde_json messages may quote values).
 pub(crate) fn decode_error(endpoint: &str, err: &serde_json::Error) -> Error {
-    let detail = oauth_flow::error::json_error_detail(err);
+    let detail = oauth_flow::__private::json_error_detail(err);
     Error::Decode {
         what: bounded_path(endpoint),
         detail,
@@ -302,8 +302,8 @@ mod tests {
             .into(),
         ];
         for e in &errors {
-            let chain = oauth_flow::error::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::__private::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
         }
     }
 

@@ -61,14 +61,14 @@
 
 #![forbid(unsafe_code)]
 
-pub mod account;
-pub mod client;
+mod account;
+mod client;
 mod de;
-pub mod error;
+mod error;
 #[cfg(feature = "loopback")]
-pub mod login;
-pub mod oauth;
-pub mod profile;
+mod login;
+mod oauth;
+mod profile;
 
 pub use account::{
     ACCOUNT_GET_PATH, Account, AccountGet, Experiment, Feature, Quota, SpaceInfo, User, UserPlan,

@@ -12,7 +12,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use oauth_flow::loopback::{self, LoopbackReceiver};
+use oauth_flow::{DEFAULT_LOOPBACK_TIMEOUT, LoopbackReceiver, open_system_browser};
 use oauth_flow::{OAuthClient, Url};
 
 use crate::client::Client;
@@ -99,7 +99,7 @@ impl KonPro {
         BrowserLogin {
             konpro: self,
             subject: subject.to_owned(),
-            timeout: loopback::DEFAULT_TIMEOUT,
+            timeout: DEFAULT_LOOPBACK_TIMEOUT,
             progress: None,
         }
     }
@@ -123,7 +123,7 @@ impl<'a> BrowserLogin<'a> {
     pub async fn open_system_browser(self) -> Result<Client> {
         self.open_with(|url| async move {
             // Printed either way: a browser can be found and still fail to show (no display).
-            if loopback::open_system_browser(&url).is_ok() {
+            if open_system_browser(&url).is_ok() {
                 eprintln!(
                     "Your browser should now show KonPro's consent page. If it does not, open \
                      this address:\n\n  {url}\n"

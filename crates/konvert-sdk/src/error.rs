@@ -198,9 +198,9 @@ fn first_message(errors: &[GraphQlError]) -> String {
     let Some(first) = errors.first() else {
         return String::new();
     };
-    let mut out = format!(": {}", oauth_flow::error::truncate(&first.message, 200));
+    let mut out = format!(": {}", oauth_flow::__private::truncate(&first.message, 200));
     if let Some(code) = first.code() {
-        out.push_str(&format!(" ({})", oauth_flow::error::truncate(code, 64)));
+        out.push_str(&format!(" ({})", oauth_flow::__private::truncate(code, 64)));
     }
     if errors.len() > 1 {
         out.push_str(&format!(" and {} more", errors.len() - 1));
@@ -270,8 +270,8 @@ mod tests {
             .into(),
         ];
         for e in &errors {
-            let chain = oauth_flow::error::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::__private::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
         }
     }
 }

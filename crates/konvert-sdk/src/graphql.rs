@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use graphql_client::GraphQLQuery;
-use oauth_flow::error::{EXCERPT_LIMIT, excerpt, truncate};
+use oauth_flow::__private::{excerpt, truncate};
+use oauth_flow::EXCERPT_LIMIT;
 use oauth_flow::http::Method;
 use oauth_flow::{Endpoint, HttpResponse};
 use serde::de::DeserializeOwned;
@@ -282,7 +283,7 @@ pub(crate) fn classify(resp: &HttpResponse) -> Result<(Value, Vec<GraphQlError>)
     let raw: RawResponse = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
         detail: format!(
             "the body is not a GraphQL response ({})",
-            oauth_flow::error::json_error_detail(&e)
+            oauth_flow::__private::json_error_detail(&e)
         ),
     })?;
     match raw.data {
@@ -305,7 +306,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(data: Value) -> Result<T> {
         let why = if msg.starts_with("missing field") {
             truncate(&msg, 200)
         } else {
-            oauth_flow::error::json_error_detail(&e)
+            oauth_flow::__private::json_error_detail(&e)
         };
         Error::Decode {
             detail: format!("`data` does not match the operation: {why}"),

@@ -19,19 +19,25 @@ use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use futures_util::Stream;
 use oauth_flow::http::Method;
-use oauth_flow::{ApiClient, Authorization, Endpoint, HttpRequest, PageLimits};
+use oauth_flow::{
+    ApiClient, ApiKey, Authorization, CredentialSource, Endpoint, HttpRequest, PageLimits,
+    SecretString,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::config::Kustomer;
 use crate::error::{Error, Result};
 use crate::models::{
     Conversation, ConversationId, Customer, CustomerFields, CustomerId, CustomerSearch, Document,
     NewConversation,
 };
+use crate::oauth::KustomerGrant;
 use crate::response;
 
 /// The largest `pageSize` Kustomer accepts.
@@ -641,6 +647,27 @@ impl KustomerClient {
     /// `POST /v1/conversations`.
     pub async fn create_conversation(&self, new: &NewConversation) -> Result<Conversation> {
         self.send(&ResourceRequest::create_conversation(new)?).await
+    }
+}
+
+impl Kustomer {
+    /// A typed API client that sends an org API key as a bearer.
+    pub fn client_with_api_key(&self, api_key: SecretString) -> Result<KustomerClient> {
+        self.client_with_credentials(Arc::new(ApiKey::bearer(&api_key)?))
+    }
+
+    /// A typed API client that sends a grant's access token (refreshed ahead of expiry, and
+    /// once more after a 401).
+    pub fn client_with_grant(&self, grant: &KustomerGrant) -> Result<KustomerClient> {
+        self.client_with_credentials(Arc::new(grant.handle().clone()))
+    }
+
+    /// A typed API client with any credential source.
+    pub fn client_with_credentials(
+        &self,
+        credentials: Arc<dyn CredentialSource>,
+    ) -> Result<KustomerClient> {
+        Ok(KustomerClient::new(self.api_client(credentials)?))
     }
 }
 

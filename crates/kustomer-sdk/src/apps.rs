@@ -402,6 +402,14 @@ impl Endpoint for GenerateSecret<'_> {
 /// Registers private apps and generates their client secrets with an org API key (roles
 /// `org.admin.apps` and `org.permission.apps`), sent as `Authorization: Bearer <key>`.
 ///
+impl Kustomer {
+    /// The app-management client, authenticated with an org API key holding the roles
+    /// `org.admin.apps` and `org.permission.apps` (sent as `Authorization: Bearer <key>`).
+    pub fn apps(&self, api_key: SecretString) -> Result<AppsClient> {
+        AppsClient::new(self, api_key)
+    }
+}
+
 /// Obtained from [`Kustomer::apps`]. Neither call is retried: each has a side effect.
 #[derive(Clone)]
 pub struct AppsClient {

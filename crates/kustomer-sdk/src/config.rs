@@ -1,36 +1,18 @@
-//! Where Kustomer lives (two hosts) and the entry point, [`Kustomer`].
+//! Where Kustomer lives (two hosts) and the entry point, [`Kustomer`]. Its constructors of
+//! the app-management, OAuth and API clients sit beside those clients (`apps.rs`, `oauth.rs`,
+//! `api.rs`), so this file imports none of them.
 
 use std::fmt;
 use std::sync::Arc;
 
-use oauth_flow::{
-    ApiClient, ApiKey, CredentialSource, ReqwestTransport, RetryPolicy, SecretString, Transport,
-    Url,
-};
+use oauth_flow::{ApiClient, CredentialSource, ReqwestTransport, RetryPolicy, Transport, Url};
 
-use crate::api::KustomerClient;
-use crate::apps::AppsClient;
-use crate::error::{Error, Result};
-use crate::oauth::{KustomerGrant, KustomerOAuthBuilder};
+use crate::error::Result;
 
 /// The REST API host: app registration, secret generation, customers, conversations.
 pub const API_BASE_URL: &str = "https://api.kustomerapp.com";
 /// The OAuth host: `/oauth/authorize` and `/oauth/token`.
 pub const OAUTH_BASE_URL: &str = "https://api.apps.kustomerapp.com";
-
-/// Role scopes for `/oauth/authorize` (Kustomer calls them API key roles).
-pub mod scopes {
-    /// Customers: read and write.
-    pub const CUSTOMER: &str = "org.permission.customer";
-    /// Conversations: read and write.
-    pub const CONVERSATION: &str = "org.permission.conversation";
-    /// Refresh tokens; always added by the SDK.
-    pub const OFFLINE_ACCESS: &str = "offline_access";
-    /// Needed by an API key that registers apps (with [`APPS`]).
-    pub const ADMIN_APPS: &str = "org.admin.apps";
-    /// Needed by an API key that registers apps (with [`ADMIN_APPS`]).
-    pub const APPS: &str = "org.permission.apps";
-}
 
 /// The entry point: Kustomer's two base URLs and one transport, shared by the app-management
 /// client ([`apps`](Self::apps)), the OAuth flow ([`oauth`](Self::oauth)) and the typed API
@@ -159,54 +141,11 @@ impl Kustomer {
         &self.transport
     }
 
-    /// The app-management client, authenticated with an org API key holding the roles
-    /// `org.admin.apps` and `org.permission.apps` (sent as `Authorization: Bearer <key>`).
-    pub fn apps(&self, api_key: SecretString) -> Result<AppsClient> {
-        AppsClient::new(self, api_key)
-    }
-
-    /// Starts the OAuth client of an installed app: its client id and secret (from
-    /// [`AppsClient::generate_secret`]) and the redirect URI that receives the code.
-    pub fn oauth(
-        &self,
-        client_id: impl Into<String>,
-        client_secret: SecretString,
-        redirect_uri: impl Into<String>,
-    ) -> KustomerOAuthBuilder {
-        KustomerOAuthBuilder::new(self, client_id.into(), client_secret, redirect_uri.into())
-    }
-
-    /// A typed API client that sends an org API key as a bearer.
-    pub fn client_with_api_key(&self, api_key: SecretString) -> Result<KustomerClient> {
-        self.client_with_credentials(Arc::new(ApiKey::bearer(&api_key)?))
-    }
-
-    /// A typed API client that sends a grant's access token (refreshed ahead of expiry, and
-    /// once more after a 401).
-    pub fn client_with_grant(&self, grant: &KustomerGrant) -> Result<KustomerClient> {
-        self.client_with_credentials(Arc::new(grant.handle().clone()))
-    }
-
-    /// A typed API client with any credential source.
-    pub fn client_with_credentials(
-        &self,
-        credentials: Arc<dyn CredentialSource>,
-    ) -> Result<KustomerClient> {
-        Ok(KustomerClient::new(self.api_client(credentials)?))
-    }
-
     pub(crate) fn api_client(&self, credentials: Arc<dyn CredentialSource>) -> Result<ApiClient> {
         Ok(
             ApiClient::builder(self.api_base.as_str(), self.transport.clone(), credentials)
                 .retry(self.retry)
                 .build()?,
         )
-    }
-
-    /// The OAuth endpoint URL for `path` (`oauth/authorize`, `oauth/token`).
-    pub(crate) fn oauth_url(&self, path: &str) -> Result<Url> {
-        self.oauth_base
-            .join(path)
-            .map_err(|_| Error::invalid("OAuth base URL", "cannot join the endpoint path"))
     }
 }

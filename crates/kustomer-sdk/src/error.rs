@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use oauth_flow::error::excerpt;
+use oauth_flow::__private::excerpt;
 use oauth_flow::{CallbackError, ErrorCode};
 use serde_json::Value;
 
@@ -178,7 +178,7 @@ impl Error {
     pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
         Error::Decode {
             what,
-            detail: oauth_flow::error::json_error_detail(err),
+            detail: oauth_flow::__private::json_error_detail(err),
         }
     }
 }
@@ -389,7 +389,7 @@ mod tests {
             oauth_flow::http::StatusCode::from_u16(status).unwrap(),
             body,
         );
-        Error::from(oauth_flow::token::error_from_response(&resp))
+        Error::from(oauth_flow::__private::error_from_response(&resp))
     }
 
     /// Issue 18 part 5: status 400 plus an "Invalid Client" message, in `error`,
@@ -536,15 +536,15 @@ mod tests {
             Error::from(core(403, "Invalid Client")),
         ];
         for e in &errors {
-            let chain = oauth_flow::error::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::error::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::__private::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
         }
         // The provider's text is still in the chain, once.
         let e = Error::from(core(
             400,
             "Invalid Client: app myoauthapp_1 is not installed",
         ));
-        let report = oauth_flow::error::source_chain(&e).join(": ");
+        let report = oauth_flow::__private::source_chain(&e).join(": ");
         assert_eq!(report.matches("myoauthapp_1").count(), 1, "{report}");
     }
 

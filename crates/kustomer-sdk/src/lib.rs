@@ -61,12 +61,12 @@
 
 #![forbid(unsafe_code)]
 
-pub mod api;
-pub mod apps;
-pub mod config;
-pub mod error;
-pub mod models;
-pub mod oauth;
+mod api;
+mod apps;
+mod config;
+mod error;
+mod models;
+mod oauth;
 mod response;
 
 pub use api::{
@@ -74,14 +74,14 @@ pub use api::{
     PageParams, Pager, ResourceRequest,
 };
 pub use apps::{AppDefinition, AppsClient, GeneratedSecret, NamespacedAppName, RegisteredApp};
-pub use config::{API_BASE_URL, Kustomer, KustomerBuilder, OAUTH_BASE_URL, scopes};
+pub use config::{API_BASE_URL, Kustomer, KustomerBuilder, OAUTH_BASE_URL};
 pub use error::{ApiErrorObject, Error, Result};
 pub use models::{
     Conversation, ConversationAttributes, ConversationCounts, ConversationId, ConversationStatus,
     Criterion, Customer, CustomerAttributes, CustomerFields, CustomerId, CustomerSearch, Document,
     EmailAddress, NewConversation, PhoneNumber, SearchOp,
 };
-pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER};
+pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER, scopes};
 
 /// The Redis token store, for running more than one process (feature `redis`).
 #[cfg(feature = "redis")]

@@ -21,15 +21,49 @@ use oauth_flow::{
     SecretString, SpaceEncoding, Token, TokenManager, TokenStore, Transport, Url,
 };
 
-use crate::config::{Kustomer, scopes};
+use crate::config::Kustomer;
 use crate::error::{Error, Result};
 
 /// The provider name used in grant keys and logs.
 pub const PROVIDER: &str = "kustomer";
 
+/// Role scopes for `/oauth/authorize` (Kustomer calls them API key roles).
+pub mod scopes {
+    /// Customers: read and write.
+    pub const CUSTOMER: &str = "org.permission.customer";
+    /// Conversations: read and write.
+    pub const CONVERSATION: &str = "org.permission.conversation";
+    /// Refresh tokens; always added by the SDK.
+    pub const OFFLINE_ACCESS: &str = "offline_access";
+    /// Needed by an API key that registers apps (with [`APPS`]).
+    pub const ADMIN_APPS: &str = "org.admin.apps";
+    /// Needed by an API key that registers apps (with [`ADMIN_APPS`]).
+    pub const APPS: &str = "org.permission.apps";
+}
+
+impl Kustomer {
+    /// Starts the OAuth client of an installed app: its client id and secret (from
+    /// [`AppsClient::generate_secret`]) and the redirect URI that receives the code.
+    pub fn oauth(
+        &self,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+        redirect_uri: impl Into<String>,
+    ) -> KustomerOAuthBuilder {
+        KustomerOAuthBuilder::new(self, client_id.into(), client_secret, redirect_uri.into())
+    }
+
+    /// The OAuth endpoint URL for `path` (`oauth/authorize`, `oauth/token`).
+    pub(crate) fn oauth_url(&self, path: &str) -> Result<Url> {
+        self.oauth_base
+            .join(path)
+            .map_err(|_| Error::invalid("OAuth base URL", "cannot join the endpoint path"))
+    }
+}
+
 /// Kustomer's OAuth profile for `kustomer`'s OAuth base URL: form bodies, `client_secret` in
 /// the body, scopes joined by spaces and written `+` in the authorize URL.
-pub fn profile(kustomer: &Kustomer, pkce: bool) -> Result<ProviderProfile> {
+pub(crate) fn profile(kustomer: &Kustomer, pkce: bool) -> Result<ProviderProfile> {
     let authorize = kustomer.oauth_url("oauth/authorize")?;
     let token = kustomer.oauth_url("oauth/token")?;
     Ok(ProviderProfile::builder(PROVIDER, token.as_str())
@@ -188,7 +222,7 @@ impl KustomerOAuth {
         let request = self.client.refresh_request(&probe)?;
         let sent_at = SystemTime::now();
         let response = self.transport.send(request).await?;
-        match oauth_flow::token::parse_token_response(&response, sent_at) {
+        match oauth_flow::__private::parse_token_response(&response, sent_at) {
             // Tokens for a made-up refresh token would be odd, but prove the client works.
             Ok(_) => Ok(true),
             Err(e) => match Error::from(e) {

@@ -1,7 +1,7 @@
 //! Turning API responses into values or typed errors.
 
+use oauth_flow::__private::excerpt;
 use oauth_flow::HttpResponse;
-use oauth_flow::error::excerpt;
 use oauth_flow::http::header;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -19,9 +19,9 @@
 
 #![forbid(unsafe_code)]
 
-pub mod error;
+mod error;
 mod keys;
-pub mod store;
+mod store;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 

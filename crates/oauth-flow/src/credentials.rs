@@ -10,7 +10,6 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ConfigError, Error, Result};
-use crate::manager::GrantHandle;
 
 /// An access token handed out by a credential source. Cloning is an `Arc` clone; `Debug` is
 /// redacted.
@@ -101,28 +100,6 @@ pub trait CredentialSource: Send + Sync + 'static {
     /// with once, or `None` when there is nothing to renew (e.g. a static API key).
     async fn renew_after_unauthorized(&self, used: &Authorization)
     -> Result<Option<Authorization>>;
-}
-
-#[async_trait]
-impl CredentialSource for GrantHandle {
-    async fn authorization(&self) -> Result<Authorization> {
-        self.bearer().await
-    }
-
-    fn cached_authorization(&self) -> Option<Authorization> {
-        self.cached_bearer()
-    }
-
-    async fn renew_after_unauthorized(
-        &self,
-        used: &Authorization,
-    ) -> Result<Option<Authorization>> {
-        let Some(token) = &used.token else {
-            return Ok(None);
-        };
-        let fresh = self.refresh_after_unauthorized(token).await?;
-        Ok(Some(Authorization::bearer(fresh)?))
-    }
 }
 
 /// A static API key, sent in a named header (`X-API-KEY: <key>`) or as a bearer

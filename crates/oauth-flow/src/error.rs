@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::store::GrantKey;
+use crate::key::GrantKey;
 
 /// Largest excerpt of a response body kept in an error, in bytes (SECURITY S10).
 pub const EXCERPT_LIMIT: usize = 512;

@@ -44,51 +44,77 @@
 
 #![forbid(unsafe_code)]
 
-pub mod api;
+// One path per type: every module is private and its public items are re-exported below.
+mod api;
 mod api_request;
-pub mod authorize;
+mod authorize;
 mod base_url;
-pub mod client;
-pub mod clock;
-pub mod credentials;
-pub mod error;
-pub mod grant;
+mod client;
+mod clock;
+mod credentials;
+mod error;
+mod grant;
 #[cfg(feature = "jwt")]
-pub mod jwt;
+mod jwt;
 mod key;
 #[cfg(feature = "loopback")]
-pub mod loopback;
-pub mod manager;
-pub mod paging;
-pub mod pkce;
-pub mod profile;
-pub mod request;
-pub mod store;
-pub mod token;
-pub mod transport;
+mod loopback;
+mod manager;
+mod paging;
+mod pkce;
+mod profile;
+mod request;
+mod store;
+mod token;
+mod transport;
 
 pub use api::{ApiClient, ApiClientBuilder, Endpoint, RetryPolicy};
 pub use api_request::ApiRequest;
-pub use authorize::{AuthorizationRequest, AuthorizedCode, PendingAuthorization};
+pub use authorize::{AuthorizationRequest, AuthorizedCode, DEFAULT_MAX_AGE, PendingAuthorization};
 pub use base_url::{BaseUrl, BaseUrlError, IntoBaseUrl};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
-pub use error::{CallbackError, ConfigError, Error, ErrorCode, LoopbackError, OAuthError, Result};
+pub use error::{
+    CallbackError, ConfigError, EXCERPT_LIMIT, Error, ErrorCode, LoopbackError, OAuthError, Result,
+};
 #[cfg(feature = "jwt")]
-pub use jwt::JwtSigner;
+pub use jwt::{DEFAULT_REMINT_MARGIN, JwtSigner};
+pub use key::GrantKey;
 #[cfg(feature = "loopback")]
-pub use loopback::{LoopbackBuilder, LoopbackReceiver};
-pub use manager::{GrantHandle, ManagerSettings, TokenManager, TokenManagerBuilder};
+pub use loopback::{
+    DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_MAX_REQUEST_BYTES, DEFAULT_LOOPBACK_READ_TIMEOUT,
+    DEFAULT_LOOPBACK_TIMEOUT, LoopbackBuilder, LoopbackReceiver, open_system_browser,
+};
+pub use manager::{
+    DEFAULT_LEASE_TTL, DEFAULT_LEASE_WAIT, DEFAULT_MAX_CACHED_GRANTS, DEFAULT_REFRESH_MARGIN,
+    GrantHandle, MAX_REFRESH_MARGIN, ManagerSettings, TokenManager, TokenManagerBuilder,
+};
 pub use paging::{PageBound, PageLimitExceeded, PageLimits};
 pub use pkce::PkceVerifier;
 pub use profile::{
     BasicEncoding, BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding,
 };
 pub use request::{HttpRequest, HttpResponse};
-pub use store::{FileStore, GrantKey, Lease, MemoryStore, TokenStore};
-pub use token::Token;
-pub use transport::{ReqwestTransport, ReqwestTransportBuilder, Transport};
+pub use store::{FileStore, Lease, MemoryStore, TokenStore};
+pub use token::{MAX_LIFETIME, Token};
+pub use transport::{
+    DEFAULT_MAX_BODY, ReqwestTransport, ReqwestTransportBuilder, TOKEN_RESPONSE_MAX_BODY, Transport,
+};
+
+/// Helpers the sibling crates of this workspace share (error excerpts, URL checks, response
+/// decoding, token parsing). Not part of the public API: no semver promise, may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::api::{auth_params, decode_success, retry_after};
+    pub use crate::error::{excerpt, json_error_detail, repeated_in_chain, source_chain, truncate};
+    pub use crate::grant::{basic_credentials, encode_basic};
+    pub use crate::request::{is_loopback, parse_secure_url, require_secure};
+    pub use crate::token::{
+        error_from_response, jwt_claims_unverified, jwt_expiry, parse_token_response,
+    };
+}
 
 /// Re-exported so a [`Transport`] or [`TokenStore`] can be implemented without a direct
 /// `async-trait` dependency.

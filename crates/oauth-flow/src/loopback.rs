@@ -31,13 +31,13 @@ use crate::authorize::{AuthorizedCode, PendingAuthorization};
 use crate::error::{CallbackError, ConfigError, Error, ErrorCode, LoopbackError, Result};
 
 /// How long [`LoopbackReceiver::receive`] waits for the callback by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub const DEFAULT_LOOPBACK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// How long one connection may take to send its request line and headers by default.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_LOOPBACK_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest request line plus headers accepted by default, in bytes.
-pub const DEFAULT_MAX_REQUEST_BYTES: usize = 8 * 1024;
+pub const DEFAULT_LOOPBACK_MAX_REQUEST_BYTES: usize = 8 * 1024;
 /// The callback path used when none is given.
-pub const DEFAULT_PATH: &str = "/callback";
+pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
 
 /// Connections handled at once; more are closed unanswered until one finishes.
 const MAX_CONNECTIONS: usize = 16;
@@ -67,10 +67,10 @@ impl Default for LoopbackBuilder {
         Self {
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
-            path: DEFAULT_PATH.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            read_timeout: DEFAULT_READ_TIMEOUT,
-            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            path: DEFAULT_CALLBACK_PATH.to_owned(),
+            timeout: DEFAULT_LOOPBACK_TIMEOUT,
+            read_timeout: DEFAULT_LOOPBACK_READ_TIMEOUT,
+            max_request_bytes: DEFAULT_LOOPBACK_MAX_REQUEST_BYTES,
             provider_name: None,
         }
     }

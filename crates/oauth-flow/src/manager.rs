@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
+use async_trait::async_trait;
 use secrecy::SecretString;
 use tracing::Instrument as _;
 
 use crate::authorize::AuthorizedCode;
 use crate::client::OAuthClient;
 use crate::clock::{Clock, SystemClock};
-use crate::credentials::{AccessToken, Authorization};
+use crate::credentials::{AccessToken, Authorization, CredentialSource};
 use crate::error::{CallbackError, ConfigError, Error, ErrorCode, Result};
 use crate::request::HttpRequest;
 use crate::store::{GrantKey, MemoryStore, TokenStore, refresh_token_is};
@@ -739,4 +740,26 @@ async fn send_token_request(inner: &Inner, req: HttpRequest, grant: &'static str
     }
     .instrument(span)
     .await
+}
+
+#[async_trait]
+impl CredentialSource for GrantHandle {
+    async fn authorization(&self) -> Result<Authorization> {
+        self.bearer().await
+    }
+
+    fn cached_authorization(&self) -> Option<Authorization> {
+        self.cached_bearer()
+    }
+
+    async fn renew_after_unauthorized(
+        &self,
+        used: &Authorization,
+    ) -> Result<Option<Authorization>> {
+        let Some(token) = &used.token else {
+            return Ok(None);
+        };
+        let fresh = self.refresh_after_unauthorized(token).await?;
+        Ok(Some(Authorization::bearer(fresh)?))
+    }
 }

@@ -269,3 +269,26 @@ async fn concurrent_saves_of_one_grant_never_corrupt_the_file() {
     let on_disk = store.load(&m.key("u")).await.unwrap().unwrap();
     assert_eq!(on_disk.refresh_token.unwrap().expose_secret(), "RT-disk");
 }
+
+/// Temporary files left by killed saves (older than a minute) are swept when a store first
+/// uses its directory; a fresh one, possibly another process's save in flight, is kept.
+#[tokio::test]
+async fn stale_temporary_files_are_swept_fresh_ones_kept() {
+    let dir = common::private_tempdir();
+    let old = dir.path().join(".0123abcd.json.4242.tmp");
+    let fresh = dir.path().join(".0123abcd.json.4343.tmp");
+    for p in [&old, &fresh] {
+        std::fs::write(p, b"half a token").unwrap();
+    }
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let store = FileStore::new(dir.path());
+    assert!(store.load(&key("u")).await.unwrap().is_none());
+    assert!(!old.exists(), "a stale temporary file is removed");
+    assert!(fresh.exists(), "a fresh one is left alone");
+}

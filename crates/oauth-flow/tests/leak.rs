@@ -297,7 +297,7 @@ async fn s25_no_secret_in_logs_errors_or_debug() {
         let r = oauth_flow::HttpResponse::new(oauth_flow::http::StatusCode::OK, body);
         ex.err(
             "token response",
-            oauth_flow::token::parse_token_response(&r, SystemTime::now()),
+            oauth_flow::__private::parse_token_response(&r, SystemTime::now()),
         );
     }
 

@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use oauth_flow::loopback::LoopbackReceiver;
+use oauth_flow::LoopbackReceiver;
 use oauth_flow::{
     AuthorizedCode, CallbackError, ClientAuth, Error, ErrorCode, ExposeSecret, LoopbackError,
     OAuthClient, PendingAuthorization, ProviderProfile,

@@ -14,15 +14,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth_flow::api::{auth_params, retry_after};
-use oauth_flow::error::{CallbackError, EXCERPT_LIMIT};
-use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode, header};
-use oauth_flow::token::{
-    MAX_LIFETIME, error_from_response, jwt_claims_unverified, jwt_expiry, parse_token_response,
+use oauth_flow::__private::{
+    auth_params, error_from_response, jwt_claims_unverified, jwt_expiry, parse_token_response,
+    retry_after,
 };
+use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode, header};
 use oauth_flow::{
-    ClientAuth, Error, ExposeSecret, FileStore, GrantKey, HttpResponse, OAuthClient,
-    ProviderProfile, Token, TokenStore,
+    CallbackError, ClientAuth, EXCERPT_LIMIT, Error, ExposeSecret, FileStore, GrantKey,
+    HttpResponse, MAX_LIFETIME, OAuthClient, ProviderProfile, Token, TokenStore,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};

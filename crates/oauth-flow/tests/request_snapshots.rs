@@ -319,7 +319,8 @@ fn s14_basic_credentials_are_form_encoded() {
         "Basic bXkrYXBwOnAlM0FzcyUyNSUyQg=="
     );
     // Konvert's documented example: `yourApiKey:yourApiSecret1234567890`.
-    let b = oauth_flow::grant::basic_credentials("yourApiKey", &secret("yourApiSecret1234567890"));
+    let b =
+        oauth_flow::__private::basic_credentials("yourApiKey", &secret("yourApiSecret1234567890"));
     assert_eq!(
         b.expose_secret(),
         "eW91ckFwaUtleTp5b3VyQXBpU2VjcmV0MTIzNDU2Nzg5MA=="

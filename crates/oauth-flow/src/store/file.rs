@@ -124,7 +124,9 @@ impl FileStore {
             return Ok(());
         }
         create_private_dir(dir).map_err(io("could not create the token directory"))?;
-        check_private_dir(dir)
+        check_private_dir(dir)?;
+        sweep_stale_temp_files(dir);
+        Ok(())
     }
 
     /// Runs `f` after the directory check, remembering a passed check.
@@ -221,6 +223,31 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> BlockingResult<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes temporary files left by saves that were killed before their rename (a crash, a
+/// SIGKILL): `load` never reads them, but they would pile up. Once per store instance; only
+/// files older than a minute, so a save in flight in another process is never touched.
+fn sweep_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let stale = |m: &std::fs::Metadata| {
+        m.modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(60))
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.')
+            && name.ends_with(".tmp")
+            && entry.metadata().is_ok_and(|m| m.is_file() && stale(&m))
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn remove_if_present(path: &Path) -> BlockingResult<()> {

@@ -13,7 +13,7 @@ use crate::token::Token;
 mod file;
 mod memory;
 
-pub use crate::key::GrantKey;
+pub(crate) use crate::key::GrantKey;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 
@@ -135,7 +135,7 @@ impl Lease for NoLease {
 }
 
 /// Whether `stored`'s refresh token is `expected` (constant-time comparison).
-pub fn refresh_token_is(stored: Option<&Token>, expected: Option<&SecretString>) -> bool {
+pub(crate) fn refresh_token_is(stored: Option<&Token>, expected: Option<&SecretString>) -> bool {
     match (stored.and_then(|t| t.refresh_token.as_ref()), expected) {
         (None, None) => true,
         (Some(a), Some(b)) => {

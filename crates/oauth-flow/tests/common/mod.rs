@@ -417,7 +417,7 @@ pub fn plain_manager(client: OAuthClient) -> TokenManager {
 pub fn token(access: &str, refresh: Option<&str>, expires_at: Option<SystemTime>) -> Token {
     let body = token_body(access, refresh, None);
     let resp = oauth_flow::HttpResponse::new(oauth_flow::http::StatusCode::OK, body.to_string());
-    let mut t = oauth_flow::token::parse_token_response(&resp, SystemTime::now()).unwrap();
+    let mut t = oauth_flow::__private::parse_token_response(&resp, SystemTime::now()).unwrap();
     t.expires_at = expires_at;
     t
 }
