@@ -11,29 +11,8 @@ use std::str::FromStr;
 
 use url::Url;
 
-use crate::error::ConfigError;
+use crate::error::{BaseUrlError, ConfigError};
 use crate::request::{redacted_url, require_secure};
-
-/// Why a string is not a usable base URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BaseUrlError {
-    /// It does not parse as an absolute URL with a host.
-    #[error("not an absolute http(s) URL")]
-    NotAUrl,
-    /// Plain `http` on a host other than a loopback IP literal, or another scheme (S8).
-    #[error("must use https (plain http only on a loopback IP literal)")]
-    Insecure,
-    /// It carries a query string.
-    #[error("must not carry a query string")]
-    Query,
-    /// It carries a fragment.
-    #[error("must not carry a fragment")]
-    Fragment,
-    /// It carries a user name or password.
-    #[error("must not carry a user name or password")]
-    Userinfo,
-}
 
 /// A checked base URL: https (or http on a loopback IP literal), no query, fragment or
 /// userinfo, path ending in `/`.

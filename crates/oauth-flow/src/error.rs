@@ -197,7 +197,7 @@ pub enum ConfigError {
         /// parsed at all.
         url: Option<String>,
         /// What is wrong with it.
-        problem: crate::base_url::BaseUrlError,
+        problem: BaseUrlError,
     },
     /// A required setting is empty.
     #[error("`{0}` must not be empty")]
@@ -280,6 +280,27 @@ pub enum ConfigError {
     /// The authorization was started with another redirect URI than the loopback receiver's.
     #[error("the authorization was started with another redirect URI than this receiver's")]
     ReceiverMismatch,
+}
+
+/// Why a string is not a usable base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BaseUrlError {
+    /// It does not parse as an absolute URL with a host.
+    #[error("not an absolute http(s) URL")]
+    NotAUrl,
+    /// Plain `http` on a host other than a loopback IP literal, or another scheme (S8).
+    #[error("must use https (plain http only on a loopback IP literal)")]
+    Insecure,
+    /// It carries a query string.
+    #[error("must not carry a query string")]
+    Query,
+    /// It carries a fragment.
+    #[error("must not carry a fragment")]
+    Fragment,
+    /// It carries a user name or password.
+    #[error("must not carry a user name or password")]
+    Userinfo,
 }
 
 /// Why an authorization callback was rejected (SECURITY S1, S4, S6, S7).

@@ -72,12 +72,13 @@ mod transport;
 pub use api::{ApiClient, ApiClientBuilder, Endpoint, RetryPolicy};
 pub use api_request::ApiRequest;
 pub use authorize::{AuthorizationRequest, AuthorizedCode, DEFAULT_MAX_AGE, PendingAuthorization};
-pub use base_url::{BaseUrl, BaseUrlError, IntoBaseUrl};
+pub use base_url::{BaseUrl, IntoBaseUrl};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
 pub use error::{
-    CallbackError, ConfigError, EXCERPT_LIMIT, Error, ErrorCode, LoopbackError, OAuthError, Result,
+    BaseUrlError, CallbackError, ConfigError, EXCERPT_LIMIT, Error, ErrorCode, LoopbackError,
+    OAuthError, Result,
 };
 #[cfg(feature = "jwt")]
 pub use jwt::{DEFAULT_REMINT_MARGIN, JwtSigner};
