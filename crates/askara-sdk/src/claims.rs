@@ -13,8 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The claims of an access token, decoded without verifying its signature (informational only;
-/// see the [module docs](self)).
+/// The claims of an access token, decoded without verifying its signature: informational only.
+/// The token is a JWT signed by Askara with a key the client does not have, so the values are
+/// not authenticated; never base an authorization decision on them.
 ///
 /// Tolerant: every claim is optional, strings may also be numbers, `aud` may be a string or a
 /// list, scopes are read from `scope` (space-separated string or list), `scp` or `scopes`.

@@ -14,7 +14,7 @@ use oauth_flow::{CallbackError, ConfigError, ErrorCode};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Largest KonPro error message kept in an error, in bytes.
-pub const MESSAGE_LIMIT: usize = 512;
+pub(crate) const MESSAGE_LIMIT: usize = 512;
 
 /// Everything that can go wrong when talking to KonPro.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +40,7 @@ pub enum Error {
     /// token still refused after one refresh and one retry.
     #[error("KonPro refused the credentials (HTTP 401){}", suffix(.message))]
     Unauthorized {
-        /// KonPro's message, bounded to [`MESSAGE_LIMIT`] bytes.
+        /// KonPro's message, bounded to 512 bytes.
         message: Option<String>,
     },
 
@@ -52,7 +52,7 @@ pub enum Error {
         /// KonPro's error code (`error` or `code` in the body), if any.
         code: Option<String>,
         /// KonPro's message (or a bounded excerpt of a non-JSON body), at most
-        /// [`MESSAGE_LIMIT`] bytes.
+        /// 512 bytes.
         message: Option<String>,
     },
 

@@ -43,7 +43,7 @@ pub mod scopes {
 
 impl Kustomer {
     /// Starts the OAuth client of an installed app: its client id and secret (from
-    /// [`AppsClient::generate_secret`]) and the redirect URI that receives the code.
+    /// [`AppsClient::generate_secret`](crate::AppsClient::generate_secret)) and the redirect URI that receives the code.
     pub fn oauth(
         &self,
         client_id: impl Into<String>,

@@ -588,6 +588,48 @@ pub fn json_error_detail(err: &serde_json::Error) -> String {
     }
 }
 
+/// Lifts a core [`Error`] into a provider SDK's error enum, which has the shared variants
+/// `Config`, `Callback`, `ReauthorizationRequired { subject, reason }`,
+/// `RateLimited { status, attempts, retry_after }`, `Decode { what, detail }`,
+/// `Transport(oauth_flow::Error)` and `Store(oauth_flow::Error)`; `$other => $rest` handles the
+/// rest. Written once so the four SDKs report the shared events alike (issue 20).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! lift_shared_error {
+    ($e:expr, $Error:ident, $other:ident => $rest:expr) => {
+        match $e {
+            $crate::Error::Config(c) => $Error::Config(c),
+            $crate::Error::Callback(c) => $Error::Callback(c),
+            $crate::Error::ReauthorizationRequired { key, reason } => {
+                $Error::ReauthorizationRequired {
+                    subject: key.subject().to_owned(),
+                    reason,
+                }
+            }
+            $crate::Error::RateLimited {
+                status,
+                attempts,
+                retry_after,
+            } => $Error::RateLimited {
+                status,
+                attempts,
+                retry_after,
+            },
+            $crate::Error::Decode { what, detail, .. } => $Error::Decode {
+                what: what.to_owned(),
+                detail,
+            },
+            e @ ($crate::Error::Transport { .. }
+            | $crate::Error::Timeout
+            | $crate::Error::BodyTooLarge { .. }) => $Error::Transport(e),
+            e @ ($crate::Error::Store { .. } | $crate::Error::LeaseTimeout { .. }) => {
+                $Error::Store(e)
+            }
+            $other => $rest,
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -767,46 +809,4 @@ mod tests {
         let e = OAuthError::new(Some(400), "invalid_grant", Some("code expired"), None);
         assert_eq!(e.to_string(), "invalid_grant: code expired (HTTP 400)");
     }
-}
-
-/// Lifts a core [`Error`] into a provider SDK's error enum, which has the shared variants
-/// `Config`, `Callback`, `ReauthorizationRequired { subject, reason }`,
-/// `RateLimited { status, attempts, retry_after }`, `Decode { what, detail }`,
-/// `Transport(oauth_flow::Error)` and `Store(oauth_flow::Error)`; `$other => $rest` handles the
-/// rest. Written once so the four SDKs report the shared events alike (issue 20).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! lift_shared_error {
-    ($e:expr, $Error:ident, $other:ident => $rest:expr) => {
-        match $e {
-            $crate::Error::Config(c) => $Error::Config(c),
-            $crate::Error::Callback(c) => $Error::Callback(c),
-            $crate::Error::ReauthorizationRequired { key, reason } => {
-                $Error::ReauthorizationRequired {
-                    subject: key.subject().to_owned(),
-                    reason,
-                }
-            }
-            $crate::Error::RateLimited {
-                status,
-                attempts,
-                retry_after,
-            } => $Error::RateLimited {
-                status,
-                attempts,
-                retry_after,
-            },
-            $crate::Error::Decode { what, detail, .. } => $Error::Decode {
-                what: what.to_owned(),
-                detail,
-            },
-            e @ ($crate::Error::Transport { .. }
-            | $crate::Error::Timeout
-            | $crate::Error::BodyTooLarge { .. }) => $Error::Transport(e),
-            e @ ($crate::Error::Store { .. } | $crate::Error::LeaseTimeout { .. }) => {
-                $Error::Store(e)
-            }
-            $other => $rest,
-        }
-    };
 }
