@@ -501,6 +501,7 @@ mod askara {
             Error::OAuth(e) | Error::Transport(e) | Error::Store(e) => label_core(e),
             Error::RateLimited { status, .. } => format!("rate limited {status}"),
             Error::Api { status, .. } => format!("api {status}"),
+            Error::Decode { .. } => "decode".into(),
             Error::ReauthorizationRequired { .. } => "reauth".into(),
             other => format!("other: {other}"),
         }
