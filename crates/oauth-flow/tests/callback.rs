@@ -482,7 +482,7 @@ async fn s4_s7_refused_callbacks_and_mix_up_make_zero_token_calls() {
         .unwrap();
     let manager_b = plain_manager(b);
     let err = manager_b.exchange_code("user", code).await.unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(matches!(err, Error::AuthorizationMismatch), "{err:?}");
     assert_eq!(server.requests().len(), 0, "zero token calls");
     assert_eq!(server.connections(), 0);
 }

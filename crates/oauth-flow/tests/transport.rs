@@ -14,8 +14,8 @@ use std::time::Duration;
 use common::{Resp, TestServer, authorized_code, token_body};
 use oauth_flow::http::Method;
 use oauth_flow::{
-    ApiClient, ApiKey, ConfigError, Error, HttpRequest, ReqwestTransport, TokenManager, Transport,
-    Url,
+    ApiClient, ApiKey, BaseUrlError, ConfigError, Error, HttpRequest, ReqwestTransport,
+    TokenManager, Transport, Url,
 };
 use serde_json::json;
 
@@ -319,7 +319,13 @@ async fn s8_insecure_urls_are_refused_before_connecting() {
         .build()
         .unwrap_err();
         assert!(
-            matches!(err, Error::Config(ConfigError::InsecureUrl { .. })),
+            matches!(
+                err,
+                Error::Config(ConfigError::InvalidBaseUrl {
+                    problem: BaseUrlError::Insecure,
+                    ..
+                })
+            ),
             "{host}: {err:?}"
         );
     }
