@@ -67,6 +67,35 @@ async fn save_load_delete_round_trip() {
     s.delete(&grant()).await.unwrap();
 }
 
+/// Issue 19: what the refreshing process spends on Redis for one refresh, on a fresh server
+/// (scripts loaded at build): lease, load, compare-and-swap save, release. Target at most 4.
+#[tokio::test]
+#[ignore = "needs redis-server on PATH"]
+async fn a_refresh_costs_four_round_trips() {
+    let server = RedisServer::start().unwrap();
+    let s = store(&server).await;
+    s.save(&grant(), &token("at-1", Some("rt-1")))
+        .await
+        .unwrap();
+    let before = s.round_trips();
+    let lease = s
+        .lease(&grant(), Duration::from_secs(10), Duration::from_secs(1))
+        .await
+        .unwrap();
+    let stored = s.load(&grant()).await.unwrap().unwrap();
+    let saved = s
+        .save_if(
+            &grant(),
+            stored.refresh_token.as_ref(),
+            &token("at-2", Some("rt-2")),
+        )
+        .await
+        .unwrap();
+    assert!(saved);
+    assert!(lease.release().await.unwrap());
+    assert_eq!(s.round_trips() - before, 4);
+}
+
 #[tokio::test]
 #[ignore = "needs redis-server on PATH"]
 async fn round_trips_are_counted_one_per_command() {
