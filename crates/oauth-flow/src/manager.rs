@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use arc_swap::ArcSwapOption;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use tracing::Instrument as _;
@@ -97,8 +96,9 @@ enum Renewal {
 }
 
 struct Slot {
-    /// The warm path's one read: lock-free.
-    current: ArcSwapOption<Current>,
+    /// The warm path's one read: an uncontended read lock (measured cheaper here than
+    /// `arc-swap`'s load: 1.57x against 1.69x of the bench's baseline).
+    current: RwLock<Option<Arc<Current>>>,
     /// Bumped each time `current` changes: a caller that waited for the flight lock accepts a
     /// token obtained after it started waiting instead of judging it again.
     generation: AtomicU64,
@@ -316,7 +316,7 @@ impl TokenManager {
             Some(slot) => slot.clone(),
             None => {
                 let slot = Arc::new(Slot {
-                    current: ArcSwapOption::empty(),
+                    current: RwLock::new(None),
                     generation: AtomicU64::new(0),
                     last_used: AtomicU64::new(tick),
                     flight: tokio::sync::Mutex::new(()),
@@ -463,7 +463,7 @@ impl GrantHandle {
 
     /// The current token set (scope, expiry, extra fields), from memory or the store.
     pub async fn token(&self) -> Result<Option<Token>> {
-        if let Some(c) = self.slot.current.load_full() {
+        if let Some(c) = self.load_current() {
             return Ok(Some(c.token.clone()));
         }
         match self.slot.renewal {
@@ -484,9 +484,18 @@ impl GrantHandle {
         self.inner.store.delete(&self.slot.key).await
     }
 
-    /// The warm path: one lock-free load, one clock read, one clone of what `pick` selects.
+    fn load_current(&self) -> Option<Arc<Current>> {
+        // A poisoned lock holds a whole value (replaced in one assignment): use it as is.
+        self.slot
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The warm path: one read lock, one (coarse) clock read, one clone of what `pick` selects.
     fn fresh<T>(&self, pick: impl FnOnce(&Current) -> Option<T>) -> Option<T> {
-        let guard = self.slot.current.load();
+        let guard = self.slot.current.read().unwrap_or_else(|p| p.into_inner());
         let current = guard.as_ref()?;
         if !current.persisted {
             return None;
@@ -501,19 +510,19 @@ impl GrantHandle {
         let access = AccessToken::new(token.access_token.clone());
         let refresh_due = token.refresh_due(self.inner.margin);
         let bearer = Authorization::bearer(access.clone()).ok();
-        self.slot.current.store(Some(Arc::new(Current {
+        *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(Current {
             access: access.clone(),
             bearer,
             refresh_due,
             token,
             persisted,
-        })));
+        }));
         self.slot.generation.fetch_add(1, Ordering::AcqRel);
         access
     }
 
     fn clear(&self) {
-        self.slot.current.store(None);
+        *self.slot.current.write().unwrap_or_else(|p| p.into_inner()) = None;
         self.slot.generation.fetch_add(1, Ordering::AcqRel);
     }
 
@@ -542,7 +551,7 @@ impl GrantHandle {
         let _flight = self.slot.flight.lock().await;
 
         // Another caller may have finished a refresh while we waited.
-        if let Some(current) = self.slot.current.load_full() {
+        if let Some(current) = self.load_current() {
             if !current.persisted {
                 // A rotated token that could not be saved: save it before anyone uses it.
                 return self.save_pending(&current.token).await;
@@ -610,7 +619,7 @@ impl GrantHandle {
         let store = &self.inner.store;
         let stored = store.load(key).await?;
         let from_store = stored.is_some();
-        let memory = self.slot.current.load_full().map(|c| c.token.clone());
+        let memory = self.load_current().map(|c| c.token.clone());
         let Some(mut base) = stored.or(memory) else {
             return Err(Error::ReauthorizationRequired {
                 key: key.clone(),
