@@ -127,13 +127,19 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
         }
     }
 
-    // The live session is unaffected.
-    let profile = session.profile().await?;
-    step(&format!(
-        "still signed in as {} after {} token calls",
-        profile.id.as_deref().unwrap_or("?"),
-        sandbox.calls("/askara/oauth2/token")
-    ));
+    // Askara (like the sandbox, strict by default) treats the replay as theft (RFC 9700
+    // §4.14.2): it revokes what the grant issued after the replayed token, so the live session
+    // is logged out too. This is why the SDK never spends a refresh token twice, even across
+    // processes (a lease in the shared store; see the README's "Running more than one process").
+    match session.profile().await {
+        Err(e @ Error::ReauthorizationRequired { .. }) => step(&format!(
+            "the provider detected the reuse ({} detection) and revoked the grant: the live \
+             session must authorize again: {e}",
+            sandbox.reuse_detections()
+        )),
+        Err(e) => return Err(e.into()),
+        Ok(_) => return Err("a replayed refresh token left the grant alive".into()),
+    }
     Ok(())
 }
 

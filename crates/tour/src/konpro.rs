@@ -1,7 +1,10 @@
 //! The tour's KonPro part: log a user in with Authorization Code + PKCE, read their account,
 //! watch the token refresh itself, then do the same with an API key.
 
-use konpro_sdk::{CallbackError, Client, Error, KonPro, SecretString};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use konpro_sdk::{CallbackError, Client, Error, KonPro, ManualClock, SecretString};
 use oauth_flow::ExposeSecret;
 use sandbox::{Fault, Provider};
 
@@ -18,11 +21,15 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     let base = sandbox.url(Provider::KonPro);
 
     // The sandbox issues 30-second access tokens for this part, shorter than the SDK's 60 s
-    // refresh margin, so the refresh shows up on the next call instead of an hour later.
+    // refresh margin: the SDK caps the margin at half a token's lifetime, so such a token is
+    // used as it is, and refreshed once half its life is over. The tour moves the SDK's clock
+    // and the sandbox's together instead of waiting.
     sandbox.set_access_token_lifetime(Provider::KonPro, 30);
+    let clock = Arc::new(ManualClock::new(SystemTime::now()));
 
     let konpro = KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri)
         .sandbox(&base)
+        .clock(clock.clone())
         .build()?;
     step(&format!(
         "client `{}` (public: PKCE S256, no secret), hosts mapped to {base}",
@@ -70,10 +77,11 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
             .unwrap_or_else(|| "none".into()),
     ));
 
-    // 4. account.get with the bearer token; the 30 s token is due, so it is refreshed first
-    //    (the refreshed token lives an hour: back to KonPro's usual lifetime).
-    sandbox.set_access_token_lifetime(Provider::KonPro, 3600);
+    // 4. account.get with the bearer token: the fresh 30 s token is used as it is.
     let account = client.account_get().await?;
+    if sandbox.calls(REFRESH) != 0 {
+        return Err("a fresh 30 s token was refreshed".into());
+    }
     let plan = account.user_plan.as_ref();
     step(&format!(
         "account.get (Bearer): {} · plan {} · status {} · {} features · role {}",
@@ -91,10 +99,19 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
             .and_then(|s| s.role.as_deref())
             .unwrap_or("?"),
     ));
+    step("a fresh 30 s token is not refreshed (the margin is capped at half its lifetime)");
+
+    // 16 s later the token is past half its life: refreshed once before the call (the new one
+    // lives an hour: back to KonPro's usual lifetime).
+    sandbox.set_access_token_lifetime(Provider::KonPro, 3600);
+    clock.advance(Duration::from_secs(16));
+    sandbox.advance_clock(Duration::from_secs(16));
+    client.account_get().await?;
+    client.account_get().await?;
     if sandbox.calls(REFRESH) != 1 {
-        return Err("expected exactly one refresh before account.get".into());
+        return Err("expected exactly one refresh past the half-life".into());
     }
-    step("the token was within the refresh margin: refreshed at /v1/oauth/refresh_token first");
+    step("16 s later: refreshed once at /v1/oauth/refresh_token, then used for every call");
 
     // 5. KonPro rejects the token once (401): one refresh, one retry, the caller sees success.
     let before = (sandbox.calls(REFRESH), sandbox.calls(ACCOUNT));
