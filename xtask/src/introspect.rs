@@ -506,7 +506,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, IntrospectError::Auth(_)), "{err}");
-        let chain = oauth_flow::__private::source_chain(&err).join(": ");
+        let chain = oauth_flow::test_util::source_chain(&err).join(": ");
         assert!(!chain.contains(wrong), "{chain}");
 
         let err = introspect_with(

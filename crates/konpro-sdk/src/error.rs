@@ -302,8 +302,8 @@ mod tests {
             .into(),
         ];
         for e in &errors {
-            let chain = oauth_flow::__private::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::test_util::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::test_util::repeated_in_chain(e), None, "{chain}");
         }
     }
 

@@ -4,28 +4,16 @@
 // Test helpers outside `#[test]` functions may unwrap too (clippy.toml covers only the tests).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use konvert_sdk::oauth_flow::http::StatusCode;
-use konvert_sdk::oauth_flow::{self, ErrorCode, HttpRequest, HttpResponse, Transport};
+use konvert_sdk::oauth_flow::test_util::ScriptedTransport;
+use konvert_sdk::oauth_flow::{ErrorCode, HttpRequest, HttpResponse};
 use konvert_sdk::operations::{GetContact, ListEnrichments, get_contact, list_enrichments};
 use konvert_sdk::{Auth, Environment, Error, KonvertClient, SecretString};
 
 const SECRET: &str = "scripted-secret-value-0123456789";
-
-/// Answers token requests with fresh tokens and API requests from a script (default: a
-/// `GetContact` success), counting both.
-#[derive(Default)]
-struct Scripted {
-    token_calls: AtomicUsize,
-    api_calls: AtomicUsize,
-    api_script: Mutex<VecDeque<(u16, String)>>,
-    token_script: Mutex<VecDeque<(u16, String)>>,
-    bearers: Mutex<Vec<String>>,
-}
 
 const CONTACT: &str = r#"{"data":{"contact":{"id":"contact-1","fullName":"Ada Lovelace",
   "email":"ada@example.com","phone":null,"jobTitle":"CTO","lifecycleStage":"LEAD",
@@ -38,42 +26,59 @@ fn response(status: u16, body: &str) -> HttpResponse {
     resp
 }
 
-#[async_trait]
-impl Transport for Scripted {
-    async fn send(&self, request: HttpRequest) -> oauth_flow::Result<HttpResponse> {
-        // Let concurrent callers pile up.
-        tokio::task::yield_now().await;
-        if request.url.path().ends_with("/oauth/token") {
-            let n = self.token_calls.fetch_add(1, Ordering::SeqCst) + 1;
-            if let Some((status, body)) = self.token_script.lock().unwrap().pop_front() {
-                return Ok(response(status, &body));
-            }
-            return Ok(response(
+fn is_token(request: &HttpRequest) -> bool {
+    request.url.path().ends_with("/oauth/token")
+}
+
+/// Answers token requests with fresh tokens (`token-1`, `token-2`, ...) and API requests with
+/// a `GetContact` success, unless a scripted response applies first.
+fn scripted() -> ScriptedTransport {
+    let tokens = AtomicUsize::new(0);
+    ScriptedTransport::with_fallback(move |request| {
+        if is_token(request) {
+            let n = tokens.fetch_add(1, Ordering::SeqCst) + 1;
+            response(
                 200,
                 &format!(
                     r#"{{"access_token":"token-{n}","token_type":"Bearer","expires_in":21600}}"#
                 ),
-            ));
+            )
+        } else {
+            response(200, CONTACT)
         }
-        self.api_calls.fetch_add(1, Ordering::SeqCst);
-        let bearer = request
-            .headers
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        self.bearers.lock().unwrap().push(bearer);
-        let (status, body) = self
-            .api_script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or((200, CONTACT.to_owned()));
-        Ok(response(status, &body))
-    }
+    })
 }
 
-fn setup(mode: &str) -> (KonvertClient, Arc<Scripted>) {
-    let transport = Arc::new(Scripted::default());
+/// Queues an answer for the next API (not token) request.
+fn script_api(transport: &ScriptedTransport, status: u16, body: &str) {
+    transport.push_when(|r| !is_token(r), response(status, body));
+}
+
+fn token_calls(transport: &ScriptedTransport) -> usize {
+    transport.count(is_token)
+}
+
+fn api_calls(transport: &ScriptedTransport) -> usize {
+    transport.count(|r| !is_token(r))
+}
+
+/// The `Authorization` header of each API request, in order.
+fn bearers(transport: &ScriptedTransport) -> Vec<String> {
+    transport
+        .requests()
+        .iter()
+        .filter(|r| !is_token(r))
+        .map(|r| {
+            r.headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn setup(mode: &str) -> (KonvertClient, Arc<ScriptedTransport>) {
+    let transport = Arc::new(scripted());
     let secret = SecretString::from(SECRET.to_owned());
     let auth = match mode {
         "cc" => Auth::client_credentials("key", secret),
@@ -115,31 +120,24 @@ async fn s16_client_credentials_token_is_cached_and_single_flight() {
     for _ in 0..10 {
         client.query::<GetContact>(vars()).await.unwrap();
     }
-    assert_eq!(transport.token_calls.load(Ordering::SeqCst), 1);
-    assert_eq!(transport.api_calls.load(Ordering::SeqCst), 26);
-    assert!(
-        transport
-            .bearers
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|b| b == "Bearer token-1")
-    );
+    assert_eq!(token_calls(&transport), 1);
+    assert_eq!(api_calls(&transport), 26);
+    assert!(bearers(&transport).iter().all(|b| b == "Bearer token-1"));
 }
 
 /// S20: a 401 renews the token once and retries once.
 #[tokio::test]
 async fn s20_unauthorized_renews_once_and_retries() {
     let (client, transport) = setup("cc");
-    transport.api_script.lock().unwrap().push_back((
+    script_api(
+        &transport,
         401,
-        r#"{"errors":[{"message":"the token expired","extensions":{"code":"UNAUTHENTICATED"}}]}"#
-            .to_owned(),
-    ));
+        r#"{"errors":[{"message":"the token expired","extensions":{"code":"UNAUTHENTICATED"}}]}"#,
+    );
     client.query::<GetContact>(vars()).await.unwrap();
-    assert_eq!(transport.token_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(token_calls(&transport), 2);
     assert_eq!(
-        *transport.bearers.lock().unwrap(),
+        bearers(&transport),
         vec!["Bearer token-1", "Bearer token-2"]
     );
 }
@@ -149,28 +147,29 @@ async fn s20_unauthorized_renews_once_and_retries() {
 async fn s20_persistent_unauthorized_is_typed() {
     let (client, transport) = setup("jwt");
     for _ in 0..2 {
-        transport.api_script.lock().unwrap().push_back((
+        script_api(
+            &transport,
             401,
-            r#"{"errors":[{"message":"the JWT signature does not verify","extensions":{"code":"UNAUTHENTICATED"}}]}"#
-                .to_owned(),
-        ));
+            r#"{"errors":[{"message":"the JWT signature does not verify","extensions":{"code":"UNAUTHENTICATED"}}]}"#,
+        );
     }
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     let Error::Unauthorized { errors, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(errors[0].code(), Some("UNAUTHENTICATED"));
-    assert_eq!(transport.api_calls.load(Ordering::SeqCst), 2);
-    assert_eq!(transport.token_calls.load(Ordering::SeqCst), 0);
+    assert_eq!(api_calls(&transport), 2);
+    assert_eq!(token_calls(&transport), 0);
 }
 
 #[tokio::test]
 async fn graphql_errors_without_data() {
     let (client, transport) = setup("cc");
-    transport.api_script.lock().unwrap().push_back((
+    script_api(
+        &transport,
         200,
-        r#"{"data":null,"errors":[{"message":"Unknown argument","locations":[{"line":2,"column":11}]}]}"#.to_owned(),
-    ));
+        r#"{"data":null,"errors":[{"message":"Unknown argument","locations":[{"line":2,"column":11}]}]}"#,
+    );
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(
         matches!(&err, Error::GraphQl { errors } if errors.len() == 1),
@@ -193,11 +192,8 @@ async fn partial_data_is_its_own_error_and_can_be_accepted() {
         first: Some(2),
         after: Some("X".to_owned()),
     };
-    transport
-        .api_script
-        .lock()
-        .unwrap()
-        .extend([(200, PARTIAL.to_owned()), (200, PARTIAL.to_owned())]);
+    script_api(&transport, 200, PARTIAL);
+    script_api(&transport, 200, PARTIAL);
 
     let err = client.query::<ListEnrichments>(vars()).await.unwrap_err();
     let Error::PartialData(partial) = &err else {
@@ -219,10 +215,8 @@ async fn partial_data_is_its_own_error_and_can_be_accepted() {
 #[tokio::test]
 async fn http_errors_are_typed() {
     let (client, transport) = setup("cc");
-    transport.api_script.lock().unwrap().extend([
-        (502, "<html><body>Bad gateway</body></html>".to_owned()),
-        (403, r#"{"errors":[{"message":"forbidden"}]}"#.to_owned()),
-    ]);
+    script_api(&transport, 502, "<html><body>Bad gateway</body></html>");
+    script_api(&transport, 403, r#"{"errors":[{"message":"forbidden"}]}"#);
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(
         matches!(&err, Error::Api { status: 502, excerpt, .. } if excerpt.contains("Bad gateway")),
@@ -237,11 +231,7 @@ async fn http_errors_are_typed() {
 #[tokio::test]
 async fn data_of_the_wrong_shape_is_a_decode_error() {
     let (client, transport) = setup("cc");
-    transport
-        .api_script
-        .lock()
-        .unwrap()
-        .push_back((200, r#"{"data":{"contact":{"id":7}}}"#.to_owned()));
+    script_api(&transport, 200, r#"{"data":{"contact":{"id":7}}}"#);
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
@@ -251,11 +241,13 @@ async fn data_of_the_wrong_shape_is_a_decode_error() {
 #[tokio::test]
 async fn s13_s25_token_endpoint_errors_are_typed_and_secret_free() {
     let (client, transport) = setup("cc");
-    transport.token_script.lock().unwrap().push_back((
-        401,
-        r#"{"error":"invalid_client","error_description":"client authentication failed"}"#
-            .to_owned(),
-    ));
+    transport.push_when(
+        is_token,
+        response(
+            401,
+            r#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
+        ),
+    );
     let err = client.query::<GetContact>(vars()).await.unwrap_err();
     assert_eq!(
         match &err {
@@ -265,7 +257,7 @@ async fn s13_s25_token_endpoint_errors_are_typed_and_secret_free() {
         Some(ErrorCode::InvalidClient),
         "{err:?}"
     );
-    assert_eq!(transport.api_calls.load(Ordering::SeqCst), 0);
+    assert_eq!(api_calls(&transport), 0);
     let text = format!("{err} {err:?}");
     assert!(!text.contains(SECRET));
 }

@@ -550,15 +550,15 @@ mod tests {
             Error::from(core(403, "Invalid Client")),
         ];
         for e in &errors {
-            let chain = oauth_flow::__private::source_chain(e).join(": ");
-            assert_eq!(oauth_flow::__private::repeated_in_chain(e), None, "{chain}");
+            let chain = oauth_flow::test_util::source_chain(e).join(": ");
+            assert_eq!(oauth_flow::test_util::repeated_in_chain(e), None, "{chain}");
         }
         // The provider's text is still in the chain, once.
         let e = Error::from(core(
             400,
             "Invalid Client: app myoauthapp_1 is not installed",
         ));
-        let report = oauth_flow::__private::source_chain(&e).join(": ");
+        let report = oauth_flow::test_util::source_chain(&e).join(": ");
         assert_eq!(report.matches("myoauthapp_1").count(), 1, "{report}");
     }
 

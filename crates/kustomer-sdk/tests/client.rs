@@ -3,17 +3,16 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use kustomer_sdk::{
     AppDefinition, Criterion, CustomerSearch, Error, ExposeSecret, Kustomer, ListRequest,
     PageParams, SecretString, scopes,
 };
 use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode, header};
-use oauth_flow::{HttpRequest, HttpResponse, ManualClock, MemoryStore, TokenStore, Transport};
+use oauth_flow::test_util::ScriptedTransport;
+use oauth_flow::{HttpRequest, HttpResponse, ManualClock, MemoryStore, TokenStore};
 use serde_json::{Value, json};
 
 const API_KEY: &str = "CANARY-kus-api-key-Zx81";
@@ -22,50 +21,27 @@ const CLIENT_SECRET: &str = "CANARY-kus-client-secret-Qw27";
 const REDIRECT_URI: &str = "https://example.com/kustomer/callback";
 const ORG_ID: &str = "5f1d3c2b4a6978e0d1c2b3a4";
 
-/// Answers with scripted responses in order and records every request.
-#[derive(Default)]
-struct Scripted {
-    responses: Mutex<VecDeque<HttpResponse>>,
-    seen: Mutex<Vec<HttpRequest>>,
+fn reply(status: u16, body: Value) -> HttpResponse {
+    reply_with(status, body, HeaderMap::new())
 }
 
-impl Scripted {
-    fn push(&self, status: u16, body: Value) {
-        self.push_with(status, body, HeaderMap::new());
-    }
-    fn push_with(&self, status: u16, body: Value, headers: HeaderMap) {
-        self.responses.lock().unwrap().push_back(HttpResponse {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers,
-            body: body.to_string().into_bytes(),
-        });
-    }
-    fn requests(&self) -> Vec<HttpRequest> {
-        self.seen.lock().unwrap().clone()
-    }
-    fn form(req: &HttpRequest) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(&req.body)
-            .into_owned()
-            .collect()
+fn reply_with(status: u16, body: Value, headers: HeaderMap) -> HttpResponse {
+    HttpResponse {
+        status: StatusCode::from_u16(status).unwrap(),
+        headers,
+        body: body.to_string().into_bytes(),
     }
 }
 
-#[async_trait]
-impl Transport for Scripted {
-    async fn send(&self, request: HttpRequest) -> oauth_flow::Result<HttpResponse> {
-        self.seen.lock().unwrap().push(request);
-        self.responses
-            .lock()
-            .unwrap()
-            .pop_front()
-            .ok_or_else(|| oauth_flow::Error::Transport {
-                message: "no scripted response left".into(),
-            })
-    }
+/// The pairs of a form-encoded request body.
+fn form(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect()
 }
 
-fn setup() -> (Kustomer, Arc<Scripted>) {
-    let transport = Arc::new(Scripted::default());
+fn setup() -> (Kustomer, Arc<ScriptedTransport>) {
+    let transport = Arc::new(ScriptedTransport::new());
     let k = Kustomer::builder()
         .transport(transport.clone())
         .build()
@@ -122,8 +98,8 @@ fn authorize(
 #[tokio::test]
 async fn register_then_generate_secret_uses_the_namespaced_name() {
     let (k, t) = setup();
-    t.push(200, app_doc(None));
-    t.push(200, app_doc(Some(CLIENT_SECRET)));
+    t.push(reply(200, app_doc(None)));
+    t.push(reply(200, app_doc(Some(CLIENT_SECRET))));
     let apps = k.apps(secret(API_KEY)).unwrap();
     let app = apps
         .register(&AppDefinition::private(
@@ -149,7 +125,7 @@ async fn register_then_generate_secret_uses_the_namespaced_name() {
 #[tokio::test]
 async fn secret_response_without_secret_is_a_typed_error() {
     let (k, t) = setup();
-    t.push(200, app_doc(None));
+    t.push(reply(200, app_doc(None)));
     let apps = k.apps(secret(API_KEY)).unwrap();
     let name = kustomer_sdk::NamespacedAppName::new("myoauthapp", ORG_ID).unwrap();
     let err = apps.generate_secret(&name).await.unwrap_err();
@@ -170,22 +146,25 @@ async fn registration_is_not_retried_and_errors_are_typed() {
     let (k, t) = setup();
     let apps = k.apps(secret(API_KEY)).unwrap();
     let def = AppDefinition::private("myoauthapp", "0.0.1", "My OAuth App");
-    t.push(
+    t.push(reply(
         401,
         json!({"errors": [{"status": "401", "title": "Unauthorized", "detail": "invalid API key"}]}),
-    );
+    ));
     let err = apps.register(&def).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
     assert!(err.to_string().contains("invalid API key"));
     assert!(!err.to_string().contains(API_KEY));
-    t.push(
+    t.push(reply(
         409,
         json!({"errors": [{"status": "409", "title": "Conflict", "detail": "version exists"}]}),
-    );
+    ));
     let err = apps.register(&def).await.unwrap_err();
     assert!(matches!(err, Error::Api { status: 409, .. }), "{err:?}");
     // A 503 on a POST with side effects is not retried.
-    t.push(503, json!({"errors": [{"title": "Service Unavailable"}]}));
+    t.push(reply(
+        503,
+        json!({"errors": [{"title": "Service Unavailable"}]}),
+    ));
     let err = apps.register(&def).await.unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(t.requests().len(), 3);
@@ -198,10 +177,10 @@ async fn not_installed_then_installed() {
         .oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
         .build()
         .unwrap();
-    t.push(
+    t.push(reply(
         400,
         json!({"error": "invalid_client", "error_description": "Invalid Client"}),
-    );
+    ));
     let (pending, callback) = authorize(&oauth, "code-1");
     let err = oauth.complete("u1", pending, &callback).await.unwrap_err();
     assert!(matches!(err, Error::AppNotInstalled { .. }), "{err:?}");
@@ -210,7 +189,7 @@ async fn not_installed_then_installed() {
             .contains("install it from the App Directory")
     );
 
-    t.push(200, token_doc(1));
+    t.push(reply(200, token_doc(1)));
     let (pending, callback) = authorize(&oauth, "code-2");
     let grant = oauth.complete("u1", pending, &callback).await.unwrap();
     assert_eq!(
@@ -227,7 +206,7 @@ async fn not_installed_then_installed() {
     );
     let reqs = t.requests();
     assert_eq!(reqs.len(), 2, "one exchange per code");
-    let form = Scripted::form(&reqs[1]);
+    let form = form(&reqs[1]);
     assert!(form.contains(&("grant_type".into(), "authorization_code".into())));
     assert!(form.contains(&("client_secret".into(), CLIENT_SECRET.into())));
 }
@@ -264,7 +243,7 @@ async fn s16_refresh_rotates_and_persists_before_use() {
         .clock(clock.clone())
         .build()
         .unwrap();
-    t.push(200, token_doc(1));
+    t.push(reply(200, token_doc(1)));
     let (pending, callback) = authorize(&oauth, "code-1");
     let grant = oauth.complete("u1", pending, &callback).await.unwrap();
     let token = grant.token().await.unwrap().unwrap();
@@ -275,7 +254,7 @@ async fn s16_refresh_rotates_and_persists_before_use() {
 
     // 59 s before expiry (inside the 60 s margin): refreshed first.
     clock.advance(Duration::from_secs(86_400 - 59));
-    t.push(200, token_doc(2));
+    t.push(reply(200, token_doc(2)));
     let at = grant.access_token().await.unwrap();
     assert_eq!(at.secret().expose_secret(), "CANARY-AT-2");
     let reqs = t.requests();
@@ -284,7 +263,7 @@ async fn s16_refresh_rotates_and_persists_before_use() {
         reqs[1].url.as_str(),
         "https://api.apps.kustomerapp.com/oauth/token"
     );
-    let form = Scripted::form(&reqs[1]);
+    let form = form(&reqs[1]);
     assert!(form.contains(&("grant_type".into(), "refresh_token".into())));
     assert!(form.contains(&("refresh_token".into(), "CANARY-RT-1".into())));
     assert!(form.contains(&("client_id".into(), CLIENT_ID.into())));
@@ -300,19 +279,19 @@ async fn s16_refresh_rotates_and_persists_before_use() {
 async fn all_walks_every_page_and_keeps_requests_on_the_api_origin() {
     let (k, t) = setup();
     let client = k.client_with_api_key(secret(API_KEY)).unwrap();
-    t.push(
+    t.push(reply(
         200,
         customers_page(&["c1", "c2"], Some("/v1/customers?page=2&pageSize=2")),
-    );
+    ));
     // An absolute link to another host: only its query is used (SECURITY S19).
-    t.push(
+    t.push(reply(
         200,
         customers_page(
             &["c3", "c4"],
             Some("https://evil.example/steal?page=3&pageSize=2"),
         ),
-    );
-    t.push(200, customers_page(&["c5"], None));
+    ));
+    t.push(reply(200, customers_page(&["c5"], None)));
     let all = client.all_customers(2).await.unwrap();
     let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["c1", "c2", "c3", "c4", "c5"]);
@@ -333,11 +312,11 @@ async fn search_pages_repeat_the_post_body() {
     let (k, t) = setup();
     let client = k.client_with_api_key(secret(API_KEY)).unwrap();
     let search = CustomerSearch::new().and(Criterion::has_tag("vip"));
-    t.push(
+    t.push(reply(
         200,
         customers_page(&["c1"], Some("/v1/customers/search?page=2&pageSize=1")),
-    );
-    t.push(200, customers_page(&["c2"], None));
+    ));
+    t.push(reply(200, customers_page(&["c2"], None)));
     let mut pager = client.pages(ListRequest::search_customers(
         &search,
         PageParams::new().page_size(1),
@@ -358,14 +337,14 @@ async fn search_pages_repeat_the_post_body() {
 async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
     let (k, t) = setup();
     let client = k.client_with_api_key(secret(API_KEY)).unwrap();
-    t.push(
+    t.push(reply(
         200,
         customers_page(&["c1"], Some("/v1/customers?page=2&pageSize=1")),
-    );
-    t.push(
+    ));
+    t.push(reply(
         200,
         customers_page(&["c2"], Some("/v1/customers?page=1&pageSize=1")),
-    );
+    ));
     let err = client
         .all(ListRequest::customers(
             PageParams::new().page(1).page_size(1),
@@ -394,11 +373,11 @@ async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_ke
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(r#"Bearer realm="kustomer", error="insufficient_scope""#),
     );
-    t.push_with(
+    t.push(reply_with(
         403,
         json!({"errors": [{"status": "403", "title": "Forbidden", "detail": "the access token lacks the org.permission.customer role"}]}),
         h,
-    );
+    ));
     let err = client.list_customers(PageParams::new()).await.unwrap_err();
     assert!(
         matches!(
@@ -412,7 +391,7 @@ async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_ke
     );
     assert!(err.to_string().contains("org.permission.customer"));
 
-    t.push(401, json!({"errors": [{"title": "Unauthorized"}]}));
+    t.push(reply(401, json!({"errors": [{"title": "Unauthorized"}]})));
     let err = client.list_customers(PageParams::new()).await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
     assert_eq!(
@@ -426,16 +405,16 @@ async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_ke
 async fn customer_decoding_keeps_unknown_attributes() {
     let (k, t) = setup();
     let client = k.client_with_api_key(secret(API_KEY)).unwrap();
-    t.push(
+    t.push(reply(
         200,
         json!({"data": {"type": "customer", "id": "c1", "attributes": {"name": "Ava", "shoeSize": 42}}}),
-    );
+    ));
     let c = client
         .get_customer(&kustomer_sdk::CustomerId::new("c1").unwrap())
         .await
         .unwrap();
     assert_eq!(c.attributes.extra.get("shoeSize"), Some(&json!(42)));
-    t.push(200, json!({"data": "not an object"}));
+    t.push(reply(200, json!({"data": "not an object"})));
     let err = client
         .get_customer(&kustomer_sdk::CustomerId::new("c1").unwrap())
         .await

@@ -10,6 +10,7 @@ use kustomer_sdk::{
     NamespacedAppName, NewConversation, PageParams, PhoneNumber, ResourceRequest, SecretString,
     scopes,
 };
+use oauth_flow::test_util::redaction_settings;
 use oauth_flow::{AccessToken, Authorization, HttpRequest};
 use serde_json::{Value, json};
 
@@ -47,14 +48,12 @@ fn bearer() -> Authorization {
     Authorization::bearer(AccessToken::new(secret(ACCESS_TOKEN))).unwrap()
 }
 
-/// The shared redaction set: credentials in headers and bodies.
+/// The core's shared redaction set, except that these snapshots hide the whole
+/// `Authorization` header, scheme included (a later redaction of the same path wins).
 fn snapshot(name: &str, req: &HttpRequest) {
-    insta::assert_json_snapshot!(name, req.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-        ".body.client_secret" => "[redacted]",
-        ".body.code" => "[redacted]",
-        ".body.refresh_token" => "[redacted]",
-    });
+    let mut settings = redaction_settings();
+    settings.add_redaction(".headers.authorization", "[redacted]");
+    settings.bind(|| insta::assert_json_snapshot!(name, req.to_snapshot()));
 }
 
 /// Asserts the header holds exactly `Bearer <token>` before the snapshot redacts it.

@@ -490,32 +490,6 @@ fn describe(status: &Option<u16>, description: &Option<String>) -> String {
     out
 }
 
-/// The messages of `err` and of each error in its [`source`](std::error::Error::source) chain,
-/// outermost first. Joined with `": "` they give what `anyhow`'s `{:#}` prints; no message
-/// of this crate's errors repeats another's text in that chain.
-pub fn source_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut next = Some(err);
-    while let Some(e) = next {
-        out.push(e.to_string());
-        next = e.source();
-    }
-    out
-}
-
-/// The first two messages of `err`'s [`source_chain`] of which one holds the other (outer
-/// first): text a reporter walking `source()` would print twice. `None` when there is none.
-/// For tests of error types that wrap this crate's errors.
-pub fn repeated_in_chain(err: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
-    let chain = source_chain(err);
-    chain.iter().enumerate().find_map(|(i, a)| {
-        chain[i + 1..]
-            .iter()
-            .find(|b| a.contains(b.as_str()) || b.contains(a.as_str()))
-            .map(|b| (a.clone(), b.clone()))
-    })
-}
-
 /// Cuts `s` to at most `max` bytes on a character boundary, marking a cut with `…`: for
 /// provider messages and codes that go into error text.
 pub fn truncate(s: &str, max: usize) -> String {
@@ -633,6 +607,7 @@ macro_rules! lift_shared_error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::{repeated_in_chain, source_chain};
 
     #[test]
     fn truncate_respects_char_boundaries() {

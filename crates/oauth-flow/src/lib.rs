@@ -66,6 +66,8 @@ mod pkce;
 mod profile;
 mod request;
 mod store;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 mod token;
 mod transport;
 
@@ -110,7 +112,7 @@ pub use transport::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::api::{auth_params, decode_success, retry_after};
-    pub use crate::error::{excerpt, json_error_detail, repeated_in_chain, source_chain, truncate};
+    pub use crate::error::{excerpt, json_error_detail, truncate};
     pub use crate::grant::{basic_credentials, encode_basic};
     pub use crate::request::{is_loopback, parse_secure_url, require_secure};
     pub use crate::token::{

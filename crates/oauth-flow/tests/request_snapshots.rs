@@ -5,7 +5,8 @@
 //! S14 (Basic credentials), S15 (one client authentication method, never in the URL),
 //! S25 (secrets redacted in snapshots; a scan of the committed `.snap` files).
 //!
-//! Secrets in the snapshots are replaced by one shared redaction set ([`settings`]).
+//! Secrets in the snapshots are replaced by the shared redaction set
+//! ([`oauth_flow::test_util::redaction_settings`]).
 // Test code: helpers outside `#[test]` fns unwrap too (clippy.toml covers only test fns).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,6 +19,7 @@ use base64::engine::general_purpose::STANDARD;
 use common::{
     CLIENT_ID, CLIENT_SECRET, CODE, REDIRECT_URI, client_for, query_param, refresh_token, secret,
 };
+use oauth_flow::test_util::redaction_settings;
 use oauth_flow::{
     BasicEncoding, BodyEncoding, ClientAuth, ExposeSecret, HttpRequest, OAuthClient, Pkce,
     ProviderProfile, SpaceEncoding,
@@ -25,45 +27,6 @@ use oauth_flow::{
 use serde_json::{Value, json};
 
 const BASE: &str = "https://auth.example.com";
-
-/// The one redaction set shared by every snapshot in this file.
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_prepend_module_to_snapshot(true);
-    // Keep the scheme of an Authorization header, hide the credentials (also in a map of
-    // requests).
-    for selector in [".headers.authorization", ".*.headers.authorization"] {
-        s.add_redaction(
-            selector,
-            insta::dynamic_redaction(|value, _path| {
-                let v = value.as_str().unwrap_or_default();
-                match v.split_once(' ') {
-                    Some((scheme, _)) => format!("{scheme} [redacted]"),
-                    None => "[redacted]".to_owned(),
-                }
-            }),
-        );
-    }
-    for field in [
-        ".body.client_secret",
-        ".body.code",
-        ".body.code_verifier",
-        ".body.refresh_token",
-        ".body.access_token",
-        ".body.assertion",
-        ".query.state",
-        ".query.code_challenge",
-    ] {
-        s.add_redaction(field, "[redacted]");
-    }
-    // The authorize URL as a string: state and challenge are random.
-    s.add_filter(r"state=[A-Za-z0-9_\-]+", "state=[redacted]");
-    s.add_filter(
-        r"code_challenge=[A-Za-z0-9_\-]+",
-        "code_challenge=[redacted]",
-    );
-    s
-}
 
 fn enc_name(e: BodyEncoding) -> &'static str {
     match e {
@@ -146,7 +109,7 @@ fn check_client_auth(req: &HttpRequest, auth: ClientAuth) {
 
 #[test]
 fn s15_s4_token_request_matrix() {
-    let settings = settings();
+    let settings = redaction_settings();
     for encoding in [BodyEncoding::Form, BodyEncoding::Json] {
         for auth in [
             ClientAuth::None,
@@ -245,7 +208,7 @@ fn authorize_view(url: &url::Url) -> Value {
 
 #[test]
 fn s1_s3_authorize_url_snapshots() {
-    let settings = settings();
+    let settings = redaction_settings();
 
     // Public client: PKCE S256, scopes with %20.
     let public = client_for(profile(
@@ -350,7 +313,7 @@ fn decoded_basic(req: &HttpRequest) -> String {
 /// default, byte for byte with `Raw` (Konvert's documented `client_id:client_secret`).
 #[test]
 fn s14_basic_encoding_is_a_profile_setting() {
-    let settings = settings();
+    let settings = redaction_settings();
     for (encoding, label) in [
         (BasicEncoding::FormUrlEncoded, "form_urlencoded"),
         (BasicEncoding::Raw, "raw"),
