@@ -153,10 +153,10 @@ pub use graphql::{GraphQlError, Location, Partial, PartialData, PathSegment};
 pub use futures_util;
 /// The trait every generated operation implements.
 pub use graphql_client::GraphQLQuery;
-/// The OAuth core, for its transport, clock and error types.
-pub use oauth_flow;
 /// The body every generated operation builds ([`GraphQLQuery::build_query`]).
 pub use graphql_client::QueryBody;
+/// The OAuth core, for its transport, clock and error types.
+pub use oauth_flow;
 /// Re-exported from the OAuth core: every type this crate's API names, and what implementing
 /// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `konvert-sdk` is the only
 /// dependency an app needs.

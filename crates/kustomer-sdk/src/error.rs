@@ -11,7 +11,6 @@
 
 use std::time::Duration;
 
-
 use std::fmt;
 
 use oauth_flow::__private::excerpt;
@@ -560,12 +559,9 @@ mod tests {
                 status: 400,
                 excerpt: r#"{"message":"Invalid Client"}"#.into(),
             }),
-            Error::from(oauth_flow::Error::from(CallbackError::Provider(OAuthError::new(
-                None,
-                "access_denied",
-                Some("the user said no"),
-                None,
-            )))),
+            Error::from(oauth_flow::Error::from(CallbackError::Provider(
+                OAuthError::new(None, "access_denied", Some("the user said no"), None),
+            ))),
             Error::from(oauth_flow::Error::ReauthorizationRequired {
                 key: oauth_flow::GrantKey::new("kustomer", "client", "user-1"),
                 reason: "the refresh token was rejected (invalid_grant)".into(),
