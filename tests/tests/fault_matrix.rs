@@ -571,11 +571,14 @@ mod kustomer {
 
     fn label(e: &Error) -> String {
         match e {
-            Error::Flow(e) => label_core(e),
+            Error::OAuth(e) | Error::Transport(e) | Error::Store(e) => label_core(e),
+            Error::RateLimited { status, .. } => format!("rate limited {status}"),
+            // A body that is not a JSON:API error document (e.g. a proxy's HTML page).
+            Error::Api { status, errors, .. } if errors.is_empty() => format!("http {status}"),
             Error::Api { status, .. } => format!("api {status}"),
-            Error::HttpStatus { status, .. } => format!("http {status}"),
             Error::Decode { .. } => "decode".into(),
             Error::Unauthorized { .. } => "unauthorized".into(),
+            Error::ReauthorizationRequired { .. } => "reauth".into(),
             other => format!("other: {other}"),
         }
     }

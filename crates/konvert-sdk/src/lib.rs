@@ -74,6 +74,55 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Your own transport and clock
+//!
+//! What implementing a [`Transport`] or a [`Clock`] needs is re-exported (the core's result
+//! type is [`oauth_flow::Result`]), so this crate is the only dependency. Konvert's token is
+//! per client and kept in memory: there is no token store to plug in.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::SystemTime;
+//!
+//! use konvert_sdk::oauth_flow::Result as CoreResult;
+//! use konvert_sdk::{
+//!     Auth, Clock, Environment, HttpRequest, HttpResponse, KonvertClient, ReqwestTransport,
+//!     SecretString, Transport, async_trait,
+//! };
+//!
+//! /// Sends with reqwest and logs each answer's status (never a header or a body).
+//! struct LoggingTransport(ReqwestTransport);
+//!
+//! #[async_trait]
+//! impl Transport for LoggingTransport {
+//!     async fn send(&self, request: HttpRequest) -> CoreResult<HttpResponse> {
+//!         let response = self.0.send(request).await?;
+//!         eprintln!("Konvert answered {}", response.status);
+//!         Ok(response)
+//!     }
+//! }
+//!
+//! /// A clock that runs a fixed offset ahead of the system's, e.g. to match a skewed server.
+//! struct SkewedClock(std::time::Duration);
+//!
+//! impl Clock for SkewedClock {
+//!     fn now(&self) -> SystemTime {
+//!         SystemTime::now() + self.0
+//!     }
+//! }
+//!
+//! # fn run() -> Result<(), konvert_sdk::Error> {
+//! let secret = SecretString::from(std::env::var("KONVERT_API_SECRET").unwrap_or_default());
+//! let client = KonvertClient::builder(
+//!     Environment::Production,
+//!     Auth::client_credentials("your-api-key", secret),
+//! )
+//! .transport(Arc::new(LoggingTransport(ReqwestTransport::new()?)))
+//! .clock(Arc::new(SkewedClock(std::time::Duration::from_secs(2))))
+//! .build()?;
+//! # let _ = client; Ok(()) }
+//! ```
+//!
 //! # Against the sandbox
 //!
 //! `Environment::custom(sb.url(sandbox::Provider::Konvert))` points every endpoint at the
@@ -104,10 +153,19 @@ pub use graphql::{GraphQlError, Location, Partial, PartialData, PathSegment};
 pub use futures_util;
 /// The trait every generated operation implements.
 pub use graphql_client::GraphQLQuery;
+/// The body every generated operation builds ([`GraphQLQuery::build_query`]).
+pub use graphql_client::QueryBody;
 /// The OAuth core, for its transport, clock and error types.
 pub use oauth_flow;
-/// Re-exported so users need no direct dependency for these.
-pub use oauth_flow::{AccessToken, ExposeSecret, HttpRequest, SecretString};
+/// Re-exported from the OAuth core: every type this crate's API names, and what implementing
+/// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `konvert-sdk` is the only
+/// dependency an app needs.
+pub use oauth_flow::{
+    AccessToken, ApiRequest, BaseUrl, BaseUrlError, CallbackError, Clock, ConfigError, Endpoint,
+    ErrorCode, ExposeSecret, FileStore, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease,
+    ManualClock, MemoryStore, OAuthError, PageLimits, PendingAuthorization, ReqwestTransport,
+    RetryPolicy, SecretString, SystemClock, Token, TokenStore, Transport, Url, async_trait, http,
+};
 
 /// The README's examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]

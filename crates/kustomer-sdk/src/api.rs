@@ -246,7 +246,7 @@ impl<T> ListRequest<T> {
     /// `/v1/customers?page=2&pageSize=10`, or absolute). Only the query is taken.
     pub fn following(&self, next_link: &str) -> Result<Self> {
         let bad = |detail: &str| Error::Decode {
-            what: "page links",
+            what: "page links".into(),
             detail: detail.to_owned(),
         };
         let without_fragment = next_link.split('#').next().unwrap_or_default();
@@ -442,7 +442,7 @@ impl<T: DeserializeOwned> Pager<T> {
         self.client.limits.check_pages(self.seen.len())?;
         if !self.seen.insert(request.query.clone()) {
             return Err(Error::Decode {
-                what: "page links",
+                what: "page links".into(),
                 detail: "`links.next` points to a page already fetched".into(),
             });
         }
@@ -458,7 +458,7 @@ impl<T: DeserializeOwned> Pager<T> {
 /// On a 401 with a grant, the token is refreshed once and the call retried once; 429/503 on
 /// GET/PUT are retried within the retry policy. Failures map to [`Error`]: 401 →
 /// [`Error::Unauthorized`], 403 → [`Error::Forbidden`] (a missing role), JSON:API error
-/// documents → [`Error::Api`], anything else → [`Error::HttpStatus`].
+/// documents and anything else → [`Error::Api`].
 #[derive(Clone, Debug)]
 pub struct KustomerClient {
     api: ApiClient,

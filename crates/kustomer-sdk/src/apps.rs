@@ -174,7 +174,7 @@ impl NamespacedAppName {
     /// the `<app>_<org>` shape are checked.
     fn from_response(name: &str) -> Result<Self> {
         let bad = || Error::Decode {
-            what: "app registration response",
+            what: "app registration response".into(),
             detail: "`data.attributes.name` is not a namespaced app name".into(),
         };
         let (app, org) = name.rsplit_once('_').ok_or_else(bad)?;
@@ -447,7 +447,7 @@ impl AppsClient {
     /// OAuth flow (see the module docs).
     ///
     /// Errors: [`Error::Unauthorized`] for a rejected API key, [`Error::Api`] for a JSON:API
-    /// error document (e.g. 409 when this version exists), [`Error::HttpStatus`] for anything
+    /// error document (e.g. 409 when this version exists) and for anything
     /// else.
     pub async fn register(&self, definition: &AppDefinition) -> Result<RegisteredApp> {
         let endpoint = RegisterApp {
@@ -582,7 +582,7 @@ mod tests {
             REGISTRATION,
         )
         .unwrap_err();
-        assert!(matches!(e, Error::HttpStatus { status: 500, .. }));
+        assert!(matches!(e, Error::Api { status: 500, .. }));
         assert!(e.to_string().contains("Internal Server Error"));
     }
 

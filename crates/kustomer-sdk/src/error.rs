@@ -1,15 +1,20 @@
 //! The crate's one error type.
 //!
-//! The cases an application usually handles get their own variant: the app is not installed
-//! (Kustomer's 400 "Invalid Client"), the client secret was rejected (e.g. after a rotation), the
-//! user denied consent, the credentials or a role are missing, the API answered with a JSON:API
-//! error document. Everything else is the core's [`oauth_flow::Error`], kept whole in
-//! [`Error::Flow`]. No message ever contains an API key, a token, a code or a client secret.
+//! The events every SDK of this workspace shares have the same variants in each crate's
+//! `Error`: [`Error::Callback`] (a denied consent included, see [`Error::is_access_denied`]),
+//! [`Error::ReauthorizationRequired`], [`Error::Unauthorized`], [`Error::RateLimited`],
+//! [`Error::Api`], [`Error::Transport`], [`Error::Decode`], [`Error::Store`], [`Error::Config`];
+//! the rest of the core's errors are [`Error::OAuth`]. Kustomer's own cases get their own
+//! variant: the app is not installed (Kustomer's 400 "Invalid Client"), the client secret was
+//! rejected (e.g. after a rotation), a role is missing. No message ever contains an API key, a
+//! token, a code or a client secret.
+
+use std::time::Duration;
 
 use std::fmt;
 
 use oauth_flow::__private::excerpt;
-use oauth_flow::{CallbackError, ErrorCode};
+use oauth_flow::{CallbackError, ConfigError, ErrorCode};
 use serde_json::Value;
 
 /// Result alias of this crate.
@@ -64,12 +69,20 @@ pub enum Error {
         source: Box<oauth_flow::Error>,
     },
 
-    /// The user clicked "Deny" on Kustomer's authorization screen (`error=access_denied` in the
-    /// callback). Nothing was sent to the token endpoint.
-    #[error("the user denied the authorization request{}", suffix(.description))]
-    AccessDenied {
-        /// The provider's `error_description`, if any (bounded).
-        description: Option<String>,
+    /// The authorization callback was rejected before any token request was sent: wrong or
+    /// missing `state`, another redirect URI, expired, or the user clicked "Deny" on Kustomer's
+    /// authorization screen ([`CallbackError::Provider`] with code `access_denied`, see
+    /// [`Error::is_access_denied`]).
+    #[error(transparent)]
+    Callback(CallbackError),
+
+    /// The grant is gone or its refresh token was rejected: run the authorization again.
+    #[error("grant `{subject}` must authorize Kustomer again: {reason}")]
+    ReauthorizationRequired {
+        /// The subject (grant key) whose grant failed.
+        subject: String,
+        /// Why, without any secret.
+        reason: String,
     },
 
     /// The API answered 401: the API key or access token was rejected (after one refresh and
@@ -90,23 +103,47 @@ pub enum Error {
         insufficient_scope: bool,
     },
 
-    /// The API answered an error status with a JSON:API `errors` document.
-    #[error("Kustomer API error (HTTP {status}){}", suffix(&first_message(.errors)))]
+    /// The API answered an error status other than 401/403 (and other than a 429/503 past
+    /// the retry budget, [`Error::RateLimited`]): `errors` holds the JSON:API error objects when
+    /// the body was such a document, else `excerpt` a bounded excerpt (e.g. a proxy's HTML
+    /// page).
+    #[error("Kustomer API error (HTTP {status}){}", api_suffix(.errors, .excerpt))]
     Api {
         /// The HTTP status.
         status: u16,
-        /// The error objects, as sent (strings bounded).
+        /// The error objects, as sent (strings bounded); empty without a JSON:API body.
         errors: Vec<ApiErrorObject>,
-    },
-
-    /// The API answered an error status without a JSON:API body (e.g. a proxy's HTML page).
-    #[error("unexpected HTTP status {status} from Kustomer{}", suffix(&non_empty(.excerpt)))]
-    HttpStatus {
-        /// The HTTP status.
-        status: u16,
-        /// A bounded, whitespace-collapsed excerpt of the body.
+        /// A bounded, whitespace-collapsed excerpt of the body (empty for a JSON:API body).
         excerpt: String,
     },
+
+    /// 429 or 503 persisted past the retry budget.
+    #[error("Kustomer is rate limiting or unavailable (HTTP {status}) after {attempts} attempts")]
+    RateLimited {
+        /// The last status (429 or 503).
+        status: u16,
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last `Retry-After` Kustomer sent, if any.
+        retry_after: Option<Duration>,
+    },
+
+    /// No response: the request could not be sent, timed out, or its body exceeded the cap.
+    /// The core's [`Transport`](oauth_flow::Error::Transport),
+    /// [`Timeout`](oauth_flow::Error::Timeout) or
+    /// [`BodyTooLarge`](oauth_flow::Error::BodyTooLarge).
+    #[error(transparent)]
+    Transport(oauth_flow::Error),
+
+    /// The token store failed, or another process held the grant's refresh lease too long:
+    /// the core's [`Store`](oauth_flow::Error::Store) or
+    /// [`LeaseTimeout`](oauth_flow::Error::LeaseTimeout).
+    #[error(transparent)]
+    Store(oauth_flow::Error),
+
+    /// The configuration is invalid; nothing was sent.
+    #[error(transparent)]
+    Config(ConfigError),
 
     /// A request body could not be encoded; nothing was sent.
     #[error("could not encode {what}: {detail}")]
@@ -120,8 +157,8 @@ pub enum Error {
     /// A successful response could not be decoded.
     #[error("could not decode {what}: {detail}")]
     Decode {
-        /// What was being decoded.
-        what: &'static str,
+        /// What was decoded (e.g. "app", "token response").
+        what: String,
         /// Where and why, without echoing values from the body.
         detail: String,
     },
@@ -140,11 +177,10 @@ pub enum Error {
     #[error(transparent)]
     PageLimitExceeded(#[from] oauth_flow::PageLimitExceeded),
 
-    /// Any other failure of the OAuth core: configuration, callback checks, token endpoint
-    /// errors (e.g. `invalid_grant` → re-authorization required), transport, timeouts, rate
-    /// limits, the token store.
+    /// Any other failure of the OAuth core: a token endpoint error (e.g. `invalid_grant` on a
+    /// code exchange), an unexpected status of the token endpoint, a loopback login failure.
     #[error(transparent)]
-    Flow(oauth_flow::Error),
+    OAuth(oauth_flow::Error),
 }
 
 impl Error {
@@ -154,12 +190,16 @@ impl Error {
             Error::AppNotInstalled { .. } => Some(400),
             Error::ClientRejected { status, .. }
             | Error::Api { status, .. }
-            | Error::HttpStatus { status, .. } => Some(*status),
+            | Error::RateLimited { status, .. } => Some(*status),
             Error::Unauthorized { .. } => Some(401),
             Error::Forbidden { .. } => Some(403),
-            Error::Flow(e) => e.status(),
+            Error::OAuth(e) => e.status(),
             Error::InvalidInput { .. }
-            | Error::AccessDenied { .. }
+            | Error::Callback(_)
+            | Error::ReauthorizationRequired { .. }
+            | Error::Transport(_)
+            | Error::Store(_)
+            | Error::Config(_)
             | Error::Encode { .. }
             | Error::Decode { .. }
             | Error::MissingField { .. }
@@ -170,10 +210,23 @@ impl Error {
     /// Whether the user must go through the authorization again (the refresh token was
     /// rejected, or nothing is stored for the grant).
     pub fn is_reauthorization_required(&self) -> bool {
+        matches!(self, Error::ReauthorizationRequired { .. })
+    }
+
+    /// Whether the user clicked "Deny" on Kustomer's authorization screen.
+    pub fn is_access_denied(&self) -> bool {
         matches!(
             self,
-            Error::Flow(oauth_flow::Error::ReauthorizationRequired { .. })
+            Error::Callback(CallbackError::Provider(e)) if e.code == ErrorCode::AccessDenied
         )
+    }
+
+    /// How long Kustomer asked to wait, when it was rate limiting.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
@@ -187,7 +240,7 @@ impl Error {
     /// and a value may be a secret or personal data.
     pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
         Error::Decode {
-            what,
+            what: what.to_owned(),
             detail: oauth_flow::__private::json_error_detail(err),
         }
     }
@@ -195,7 +248,8 @@ impl Error {
 
 impl From<oauth_flow::Error> for Error {
     /// Lifts the core's errors, recognising Kustomer's own cases: 400 "Invalid Client" (app
-    /// not installed), other `invalid_client` answers, and a denied consent.
+    /// not installed) and other `invalid_client` answers; the rest as every SDK of the
+    /// workspace does.
     fn from(e: oauth_flow::Error) -> Self {
         if let Some(description) = not_installed(&e) {
             return Error::AppNotInstalled {
@@ -213,15 +267,14 @@ impl From<oauth_flow::Error> for Error {
                     source: Box::new(e),
                 }
             }
-            oauth_flow::Error::Callback(CallbackError::Provider(o))
-                if o.code == ErrorCode::AccessDenied =>
-            {
-                Error::AccessDenied {
-                    description: o.description.clone(),
-                }
-            }
-            _ => Error::Flow(e),
+            _ => oauth_flow::lift_shared_error!(e, Error, other => Error::OAuth(other)),
         }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
     }
 }
 
@@ -355,8 +408,8 @@ fn says_invalid_client(s: &str) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
 }
 
-fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_owned())
+fn api_suffix(errors: &[ApiErrorObject], excerpt: &str) -> String {
+    suffix(&first_message(errors).or_else(|| (!excerpt.is_empty()).then(|| excerpt.to_owned())))
 }
 
 fn suffix(s: &Option<String>) -> String {
@@ -457,7 +510,7 @@ mod tests {
             let e = from_token_endpoint(401, body);
             match &e {
                 Error::ClientRejected { status: 401, .. } => {}
-                Error::Flow(oauth_flow::Error::HttpStatus { status: 401, .. }) => {}
+                Error::OAuth(oauth_flow::Error::HttpStatus { status: 401, .. }) => {}
                 other => panic!("401 {body}: {other:?}"),
             }
         }
@@ -476,7 +529,7 @@ mod tests {
             "",
         ] {
             let e = from_token_endpoint(400, body);
-            assert!(matches!(e, Error::Flow(_)), "400 {body}: {e:?}");
+            assert!(matches!(e, Error::OAuth(_)), "400 {body}: {e:?}");
         }
     }
 
@@ -506,9 +559,19 @@ mod tests {
                 status: 400,
                 excerpt: r#"{"message":"Invalid Client"}"#.into(),
             }),
-            Error::AccessDenied {
-                description: Some("the user said no".into()),
-            },
+            Error::from(oauth_flow::Error::from(CallbackError::Provider(
+                OAuthError::new(None, "access_denied", Some("the user said no"), None),
+            ))),
+            Error::from(oauth_flow::Error::ReauthorizationRequired {
+                key: oauth_flow::GrantKey::new("kustomer", "client", "user-1"),
+                reason: "the refresh token was rejected (invalid_grant)".into(),
+            }),
+            Error::from(oauth_flow::Error::RateLimited {
+                status: 429,
+                attempts: 3,
+                retry_after: Some(std::time::Duration::from_secs(2)),
+            }),
+            Error::from(oauth_flow::Error::Timeout),
             Error::Unauthorized {
                 message: Some("bad key".into()),
             },
@@ -522,9 +585,11 @@ mod tests {
                     title: Some("Conflict".into()),
                     ..ApiErrorObject::default()
                 }],
+                excerpt: String::new(),
             },
-            Error::HttpStatus {
+            Error::Api {
                 status: 502,
+                errors: Vec::new(),
                 excerpt: "bad gateway".into(),
             },
             Error::Encode {
@@ -532,7 +597,7 @@ mod tests {
                 detail: "key must be a string".into(),
             },
             Error::Decode {
-                what: "app",
+                what: "app".into(),
                 detail: "invalid JSON".into(),
             },
             Error::MissingField {
@@ -591,17 +656,48 @@ mod tests {
             None,
         ))
         .into();
+        let e = Error::from(core);
+        assert!(e.is_access_denied(), "{e:?}");
         assert!(matches!(
-            Error::from(core),
-            Error::AccessDenied { description: Some(d) } if d == "the user said no"
+            &e,
+            Error::Callback(CallbackError::Provider(o))
+                if o.description.as_deref() == Some("the user said no")
         ));
     }
 
     #[test]
-    fn other_core_errors_pass_through() {
+    fn shared_core_errors_are_lifted() {
         let e = Error::from(oauth_flow::Error::Timeout);
-        assert!(matches!(e, Error::Flow(oauth_flow::Error::Timeout)));
+        assert!(matches!(e, Error::Transport(oauth_flow::Error::Timeout)));
         assert_eq!(e.to_string(), "request timed out");
+
+        let e = Error::from(oauth_flow::Error::RateLimited {
+            status: 429,
+            attempts: 3,
+            retry_after: Some(std::time::Duration::from_secs(7)),
+        });
+        assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
+        assert_eq!(e.status(), Some(429));
+
+        let e = Error::from(oauth_flow::Error::ReauthorizationRequired {
+            key: oauth_flow::GrantKey::new("kustomer", "client", "user-1"),
+            reason: "nothing is stored".into(),
+        });
+        assert!(e.is_reauthorization_required());
+        assert!(!e.is_access_denied());
+
+        let e = Error::from(oauth_flow::ConfigError::EmptyKey);
+        assert!(matches!(e, Error::Config(_)));
+    }
+
+    #[test]
+    fn api_error_without_jsonapi_body_shows_the_excerpt() {
+        let e = Error::Api {
+            status: 502,
+            errors: Vec::new(),
+            excerpt: "bad gateway".into(),
+        };
+        assert_eq!(e.to_string(), "Kustomer API error (HTTP 502): bad gateway");
     }
 
     #[test]
@@ -617,6 +713,7 @@ mod tests {
         let e = Error::Api {
             status: 409,
             errors: vec![o.clone(), o],
+            excerpt: String::new(),
         };
         assert_eq!(
             e.to_string(),

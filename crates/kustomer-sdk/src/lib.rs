@@ -58,6 +58,70 @@
 //! println!("{} customers", everyone.len());
 //! # Ok(()) }
 //! ```
+//!
+//! # Example: your own token store, transport and clock
+//!
+//! What implementing a [`TokenStore`], a [`Transport`] or a [`Clock`] needs is re-exported
+//! (the core's result type is [`oauth_flow::Result`]), so this crate is the only dependency:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::time::SystemTime;
+//!
+//! use kustomer_sdk::oauth_flow::Result as CoreResult;
+//! use kustomer_sdk::{
+//!     GrantKey, HttpRequest, HttpResponse, Kustomer, ManualClock, MemoryStore, ReqwestTransport,
+//!     SecretString, Token, TokenStore, Transport, async_trait,
+//! };
+//!
+//! /// Keeps tokens in memory and counts the saves (a refresh saves the rotated token).
+//! #[derive(Default)]
+//! struct CountingStore {
+//!     inner: MemoryStore,
+//!     saves: AtomicU64,
+//! }
+//!
+//! #[async_trait]
+//! impl TokenStore for CountingStore {
+//!     async fn load(&self, key: &GrantKey) -> CoreResult<Option<Token>> {
+//!         self.inner.load(key).await
+//!     }
+//!     async fn save(&self, key: &GrantKey, token: &Token) -> CoreResult<()> {
+//!         self.saves.fetch_add(1, Ordering::Relaxed);
+//!         self.inner.save(key, token).await
+//!     }
+//!     async fn delete(&self, key: &GrantKey) -> CoreResult<()> {
+//!         self.inner.delete(key).await
+//!     }
+//! }
+//!
+//! /// Sends with reqwest and logs each answer's status (never a header or a body).
+//! struct LoggingTransport(ReqwestTransport);
+//!
+//! #[async_trait]
+//! impl Transport for LoggingTransport {
+//!     async fn send(&self, request: HttpRequest) -> CoreResult<HttpResponse> {
+//!         let response = self.0.send(request).await?;
+//!         eprintln!("Kustomer answered {}", response.status);
+//!         Ok(response)
+//!     }
+//! }
+//!
+//! # fn run() -> Result<(), kustomer_sdk::Error> {
+//! let kustomer = Kustomer::builder()
+//!     .transport(Arc::new(LoggingTransport(ReqwestTransport::new()?)))
+//!     .build()?;
+//! let secret = SecretString::from(std::env::var("KUSTOMER_CLIENT_SECRET").unwrap_or_default());
+//! let oauth = kustomer
+//!     .oauth("client-id", secret, "https://example.com/callback")
+//!     .store(Arc::new(CountingStore::default()))
+//!     .clock(Arc::new(ManualClock::new(SystemTime::now())))
+//!     .build()?;
+//! let (url, _pending) = oauth.authorize_url([kustomer_sdk::scopes::CUSTOMER])?;
+//! println!("open {url}");
+//! # Ok(()) }
+//! ```
 
 #![forbid(unsafe_code)]
 
@@ -90,10 +154,18 @@ pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
 /// Re-exported so the stream of [`KustomerClient::items`] can be driven without a direct
 /// dependency (`StreamExt`, `TryStreamExt`).
 pub use futures_util;
-/// Re-exported so users need no direct `oauth-flow` or `secrecy` dependency for the basics.
+/// The OAuth core, for its result type (implementing [`TokenStore`] or [`Transport`]) and the
+/// rest of its API.
+pub use oauth_flow;
+/// Re-exported from the OAuth core: every type this crate's API names, and what implementing
+/// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `kustomer-sdk` is the only
+/// dependency an app needs.
 pub use oauth_flow::{
-    AuthorizedCode, ExposeSecret, FileStore, MemoryStore, PendingAuthorization, SecretString,
-    Token, TokenStore,
+    AccessToken, ApiRequest, AuthorizedCode, BaseUrl, BaseUrlError, CallbackError, Clock,
+    ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle, GrantKey, HttpRequest,
+    HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthError, PendingAuthorization,
+    ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token, TokenStore, Transport, Url,
+    async_trait, http,
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};

@@ -227,7 +227,7 @@ impl KustomerOAuth {
             Ok(_) => Ok(true),
             Err(e) => match Error::from(e) {
                 Error::AppNotInstalled { .. } => Ok(false),
-                Error::Flow(oauth_flow::Error::OAuth(o)) if o.code == ErrorCode::InvalidGrant => {
+                Error::OAuth(oauth_flow::Error::OAuth(o)) if o.code == ErrorCode::InvalidGrant => {
                     Ok(true)
                 }
                 other => Err(other),

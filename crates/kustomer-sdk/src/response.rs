@@ -22,8 +22,8 @@ pub(crate) fn decode<T: DeserializeOwned>(resp: &HttpResponse, what: &'static st
 }
 
 /// Maps a non-2xx answer: 401 → [`Error::Unauthorized`], 403 → [`Error::Forbidden`], a JSON:API
-/// `errors` document → [`Error::Api`], anything else (an HTML page, a redirect) →
-/// [`Error::HttpStatus`] with a bounded excerpt.
+/// `errors` document → [`Error::Api`] with its objects, anything else (an HTML page, a
+/// redirect) → [`Error::Api`] with a bounded excerpt.
 pub(crate) fn error_from_response(resp: &HttpResponse) -> Error {
     let status = resp.status.as_u16();
     let errors = jsonapi_errors(&resp.body);
@@ -39,9 +39,14 @@ pub(crate) fn error_from_response(resp: &HttpResponse) -> Error {
             message: message(),
             insufficient_scope: insufficient_scope(resp),
         },
-        _ if !errors.is_empty() => Error::Api { status, errors },
-        _ => Error::HttpStatus {
+        _ if !errors.is_empty() => Error::Api {
             status,
+            errors,
+            excerpt: String::new(),
+        },
+        _ => Error::Api {
+            status,
+            errors: Vec::new(),
             excerpt: excerpt(&resp.body),
         },
     }
@@ -123,7 +128,7 @@ mod tests {
             r#"{"errors":[{"status":"409","title":"Conflict","detail":"app myapp_1 version 0.0.1 already exists"}]}"#,
         ));
         match e {
-            Error::Api { status, errors } => {
+            Error::Api { status, errors, .. } => {
                 assert_eq!(status, 409);
                 assert_eq!(errors[0].title.as_deref(), Some("Conflict"));
             }
@@ -138,8 +143,13 @@ mod tests {
             "x".repeat(5000)
         );
         match error_from_response(&resp(502, &html)) {
-            Error::HttpStatus { status, excerpt } => {
+            Error::Api {
+                status,
+                errors,
+                excerpt,
+            } => {
                 assert_eq!(status, 502);
+                assert!(errors.is_empty());
                 assert!(excerpt.starts_with("<html><body><h1>502 Bad Gateway"));
                 assert!(excerpt.len() <= 520);
             }

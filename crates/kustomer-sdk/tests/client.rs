@@ -226,7 +226,7 @@ async fn s6_denied_consent_sends_nothing() {
         .unwrap();
     let callback = format!("{REDIRECT_URI}?error=access_denied&state={state}");
     let err = oauth.complete("u1", pending, &callback).await.unwrap_err();
-    assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+    assert!(err.is_access_denied(), "{err:?}");
     assert!(t.requests().is_empty());
 }
 
@@ -353,11 +353,8 @@ async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Decode {
-                what: "page links",
-                ..
-            }
+            &err,
+            Error::Decode { what, .. } if what == "page links"
         ),
         "{err:?}"
     );
