@@ -260,7 +260,7 @@ impl KustomerOAuth {
     }
 
     /// Checks the callback URL against `pending` (state, redirect URI, `error=access_denied` →
-    /// [`Error::AccessDenied`]) and exchanges its code for `subject`.
+    /// [`Error::Callback`], see [`Error::is_access_denied`]) and exchanges its code for `subject`.
     pub async fn complete(
         &self,
         subject: &str,
