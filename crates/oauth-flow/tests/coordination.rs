@@ -191,6 +191,14 @@ async fn claim_once_is_shared_by_every_handle_on_the_store() {
     assert!(matches!(err, Error::Store { .. }), "{err:?}");
 }
 
+/// A manager of the test client on `server`, over `store` (as one process would hold).
+fn manager_on<S: TokenStore>(server: &TestServer, store: &Arc<S>) -> TokenManager {
+    TokenManager::builder(common::client(server), transport())
+        .store(store.clone())
+        .build()
+        .unwrap()
+}
+
 /// A strict rotating provider: only the latest refresh token is accepted; reusing an older one
 /// is refused (`invalid_grant`). Counts refreshes. Slow, so concurrent refreshes overlap.
 async fn strict_server(latency: Duration) -> (TestServer, Arc<AtomicUsize>) {
@@ -264,20 +272,14 @@ async fn managers_sharing_a_store_refresh_a_rotating_grant_once() {
 async fn a_process_that_missed_a_rotation_sends_the_stored_refresh_token() {
     let (server, issued) = strict_server(Duration::ZERO).await;
     let store = Arc::new(MemoryStore::new());
-    let ours = TokenManager::builder(common::client(&server), transport())
-        .store(store.clone())
-        .build()
-        .unwrap();
+    let ours = manager_on(&server, &store);
     let grant = ours
         .insert("u", expired(&access_token(0), Some(&refresh_token(0))))
         .await
         .unwrap();
     // Another process rotates RT-0 → RT-1 and saves; then its token expires too. Our memory
     // still has RT-0, but the store is re-read under the lease, so RT-1 is what we send.
-    let theirs = TokenManager::builder(common::client(&server), transport())
-        .store(store.clone())
-        .build()
-        .unwrap();
+    let theirs = manager_on(&server, &store);
     theirs.grant("u").access_token().await.unwrap();
     store
         .save(
@@ -299,10 +301,7 @@ async fn a_process_that_missed_a_rotation_sends_the_stored_refresh_token() {
 async fn invalid_grant_with_nothing_newer_deletes_by_compare_and_swap() {
     let (server, _) = strict_server(Duration::ZERO).await;
     let store = Arc::new(MemoryStore::new());
-    let m = TokenManager::builder(common::client(&server), transport())
-        .store(store.clone())
-        .build()
-        .unwrap();
+    let m = manager_on(&server, &store);
     let grant = m
         .insert("u", expired(&access_token(0), Some("RT-unknown")))
         .await
@@ -504,10 +503,7 @@ async fn idle_grants_are_evicted_live_ones_kept() {
 async fn a_dropped_caller_does_not_lose_the_rotated_token() {
     let (server, issued) = strict_server(Duration::from_millis(200)).await;
     let store = Arc::new(MemoryStore::new());
-    let m = TokenManager::builder(common::client(&server), transport())
-        .store(store.clone())
-        .build()
-        .unwrap();
+    let m = manager_on(&server, &store);
     let grant = m
         .insert("u", expired(&access_token(0), Some(&refresh_token(0))))
         .await

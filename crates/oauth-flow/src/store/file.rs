@@ -118,18 +118,16 @@ impl FileStore {
         })
     }
 
-    /// Creates the directory (0700) or checks an existing one is private, once.
-    fn ensure_private_dir(dir: &Path, checked: bool) -> BlockingResult<()> {
-        if checked {
-            return Ok(());
-        }
+    /// Creates the directory (0700) or checks an existing one is private.
+    fn ensure_private_dir(dir: &Path) -> BlockingResult<()> {
         create_private_dir(dir).map_err(io("could not create the token directory"))?;
         check_private_dir(dir)?;
         sweep_stale_temp_files(dir);
         Ok(())
     }
 
-    /// Runs `f` after the directory check, remembering a passed check.
+    /// Runs `f` after the directory check (once per store: a passed check is remembered; a
+    /// missing directory is checked when `create` makes it, or when it appears).
     async fn with_dir<T, F>(&self, key: &GrantKey, create: bool, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -137,18 +135,19 @@ impl FileStore {
     {
         let dir = self.dir.clone();
         let checked = self.dir_checked.load(Ordering::Acquire);
-        let out = self
+        let (out, checked_now) = self
             .blocking(key, move || {
-                if create || dir.exists() {
-                    Self::ensure_private_dir(&dir, checked)?;
+                let check = !checked && (create || dir.exists());
+                if check {
+                    Self::ensure_private_dir(&dir)?;
                 }
-                f(&dir).map(|v| (v, create || dir.exists()))
+                f(&dir).map(|v| (v, check))
             })
             .await?;
-        if out.1 {
+        if checked_now {
             self.dir_checked.store(true, Ordering::Release);
         }
-        Ok(out.0)
+        Ok(out)
     }
 }
 
