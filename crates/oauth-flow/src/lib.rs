@@ -44,6 +44,10 @@
 
 #![forbid(unsafe_code)]
 
+// Lets the docs that `builder_settings!` expands link `oauth_flow::…` here as in the provider
+// crates.
+extern crate self as oauth_flow;
+
 // One path per type: every module is private and its public items are re-exported below.
 mod api;
 mod api_request;
@@ -65,6 +69,7 @@ mod paging;
 mod pkce;
 mod profile;
 mod request;
+mod settings;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
@@ -100,6 +105,7 @@ pub use profile::{
     BasicEncoding, BodyEncoding, ClientAuth, Pkce, ProfileBuilder, ProviderProfile, SpaceEncoding,
 };
 pub use request::{HttpRequest, HttpResponse};
+pub use settings::SdkSettings;
 pub use store::{FileStore, Lease, MemoryStore, TokenStore};
 pub use token::{MAX_LIFETIME, Token};
 pub use transport::{
@@ -115,6 +121,7 @@ pub mod __private {
     pub use crate::error::{excerpt, json_error_detail, truncate};
     pub use crate::grant::{basic_credentials, encode_basic};
     pub use crate::request::{is_loopback, parse_secure_url, require_secure};
+    pub use crate::settings::HoldsManagerSettings;
     pub use crate::token::{
         error_from_response, jwt_claims_unverified, jwt_expiry, parse_token_response,
     };

@@ -176,38 +176,7 @@ impl fmt::Debug for TokenManagerBuilder {
 }
 
 impl TokenManagerBuilder {
-    /// Where tokens are persisted (default: a [`MemoryStore`]).
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.settings.store = Some(store);
-        self
-    }
-    /// The clock (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.settings.clock = Some(clock);
-        self
-    }
-    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes; never more
-    /// than half a token's lifetime).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.settings.refresh_margin = Some(margin);
-        self
-    }
-    /// How long a refresh lease lives if its holder dies (default 40 s).
-    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
-        self.settings.lease_ttl = Some(ttl);
-        self
-    }
-    /// How long a caller waits for another process's refresh lease (default 45 s).
-    pub fn lease_wait(mut self, wait: Duration) -> Self {
-        self.settings.lease_wait = Some(wait);
-        self
-    }
-    /// How many idle grants stay cached in memory (default 10,000); the least recently used
-    /// are evicted beyond it (they are loaded from the store again when next used).
-    pub fn max_cached_grants(mut self, n: usize) -> Self {
-        self.settings.max_cached_grants = Some(n);
-        self
-    }
+    crate::builder_settings!(settings: store, clock, refresh_margin, lease_ttl, lease_wait, max_cached_grants);
     /// Applies the settings that are set; the others keep their current values.
     pub fn settings(mut self, settings: ManagerSettings) -> Self {
         let s = &mut self.settings;
