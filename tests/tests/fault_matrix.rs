@@ -558,14 +558,13 @@ mod askara {
 mod kustomer {
     use super::*;
     use kustomer_sdk::{
-        AppDefinition, Error, Kustomer, KustomerGrant, KustomerOAuth, PageParams, SecretString,
+        AppDefinition, Error, Kustomer, KustomerClient, KustomerOAuth, PageParams, SecretString,
         scopes,
     };
 
     pub struct H {
         sb: Sandbox,
         store: Arc<MemoryStore>,
-        kustomer: Kustomer,
         oauth: KustomerOAuth,
     }
 
@@ -584,7 +583,7 @@ mod kustomer {
     }
 
     impl Harness for H {
-        type Session = KustomerGrant;
+        type Session = KustomerClient;
         const NAME: &'static str = "Kustomer";
         const TOKEN_ROUTE: &'static str = "/kustomer/oauth/token";
         const REFRESH_ROUTE: &'static str = "/kustomer/oauth/token";
@@ -597,6 +596,7 @@ mod kustomer {
                 .base_url(sb.url(sandbox::Provider::Kustomer))
                 .transport(transport())
                 .retry(retry())
+                .store(store.clone())
                 .build()
                 .unwrap();
             let apps = kustomer
@@ -616,20 +616,14 @@ mod kustomer {
                     secret.client_secret().clone(),
                     &sb.credentials().redirect_uri,
                 )
-                .store(store.clone())
                 .build()
                 .unwrap();
-            Self {
-                sb,
-                store,
-                kustomer,
-                oauth,
-            }
+            Self { sb, store, oauth }
         }
         fn sandbox(&self) -> &Sandbox {
             &self.sb
         }
-        async fn sign_in(&self, subject: &str) -> Result<KustomerGrant, String> {
+        async fn sign_in(&self, subject: &str) -> Result<KustomerClient, String> {
             let (url, pending) = self.oauth.authorize_url([scopes::CUSTOMER]).unwrap();
             let callback = self.sb.approve(url.as_str()).await.unwrap();
             self.oauth
@@ -637,19 +631,18 @@ mod kustomer {
                 .await
                 .map_err(|e| label(&e))
         }
-        async fn refresh(&self, grant: &KustomerGrant) -> Result<(), String> {
-            grant.refresh().await.map(drop).map_err(|e| label(&e))
+        async fn refresh(&self, client: &KustomerClient) -> Result<(), String> {
+            client.refresh().await.map(drop).map_err(|e| label(&e))
         }
-        async fn api_call(&self, grant: &KustomerGrant) -> Result<(), String> {
-            let client = self.kustomer.client_with_grant(grant).unwrap();
+        async fn api_call(&self, client: &KustomerClient) -> Result<(), String> {
             client
                 .list_customers(PageParams::new())
                 .await
                 .map(drop)
                 .map_err(|e| label(&e))
         }
-        async fn stored_refresh_token(&self, grant: &KustomerGrant) -> Option<String> {
-            stored_refresh(&*self.store, grant.handle().key()).await
+        async fn stored_refresh_token(&self, client: &KustomerClient) -> Option<String> {
+            stored_refresh(&*self.store, client.grant()?.key()).await
         }
     }
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use kustomer_sdk::{
-    AppDefinition, AppsClient, ConversationStatus, Criterion, CustomerFields, CustomerId,
-    CustomerSearch, EmailAddress, Error, ExposeSecret, GeneratedSecret, Kustomer, KustomerGrant,
+    ApiRequest, AppDefinition, AppsClient, ConversationStatus, Criterion, Customer, CustomerFields, CustomerId,
+    CustomerSearch, Document, EmailAddress, Error, ExposeSecret, GeneratedSecret, Kustomer, KustomerClient,
     KustomerOAuth, ListRequest, NewConversation, PageParams, RegisteredApp, SearchOp, SecretString,
     scopes,
 };
@@ -67,13 +67,13 @@ fn oauth(sb: &Sandbox, k: &Kustomer, s: &GeneratedSecret) -> KustomerOAuth {
     .unwrap()
 }
 
-/// Authorize (approved in the sandbox's consent page) and exchange the code.
+/// Authorize (approved in the sandbox's consent page), exchange the code: the user's client.
 async fn authorize(
     sb: &Sandbox,
     oauth: &KustomerOAuth,
     roles: &[&str],
     subject: &str,
-) -> Result<KustomerGrant, Error> {
+) -> Result<KustomerClient, Error> {
     let (url, pending) = oauth.authorize_url(roles.iter().copied())?;
     let callback = sb.approve(url.as_str()).await.unwrap();
     oauth.complete(subject, pending, &callback).await
@@ -108,16 +108,16 @@ async fn register_secret_not_installed_then_installed_then_list_all_customers() 
 
     // Install, authorize again: tokens, with the granted roles kept.
     sb.install_kustomer_app(app.name.as_str()).unwrap();
-    let grant = authorize(&sb, &oauth, &roles, "alex").await.unwrap();
+    let client = authorize(&sb, &oauth, &roles, "alex").await.unwrap();
     assert_eq!(
-        grant.granted_scopes().await.unwrap(),
+        client.granted_scopes().await.unwrap(),
         vec![
             scopes::CUSTOMER,
             scopes::CONVERSATION,
             scopes::OFFLINE_ACCESS
         ]
     );
-    let token = grant.token().await.unwrap().unwrap();
+    let token = client.token().await.unwrap().unwrap();
     assert!(
         token.refresh_token.is_some(),
         "offline_access gives a refresh token"
@@ -128,8 +128,8 @@ async fn register_secret_not_installed_then_installed_then_list_all_customers() 
         .duration_since(SystemTime::now())
         .unwrap();
     assert!(lifetime > Duration::from_secs(86_000) && lifetime <= Duration::from_secs(86_400));
+    assert_eq!(client.expires_at().await.unwrap(), token.expires_at);
 
-    let client = k.client_with_grant(&grant).unwrap();
     let first = client.list_customers(PageParams::new()).await.unwrap();
     assert_eq!(first.items().len(), 10);
     assert_eq!(first.meta().total, Some(30));
@@ -171,10 +171,10 @@ async fn rotating_the_secret_disables_the_old_one() {
             .contains(old.client_secret().expose_secret())
     );
 
-    let grant = authorize(&sb, &oauth(&sb, &k, &new), &[scopes::CUSTOMER], "u")
+    let client = authorize(&sb, &oauth(&sb, &k, &new), &[scopes::CUSTOMER], "u")
         .await
         .unwrap();
-    grant.access_token().await.unwrap();
+    client.access_token().await.unwrap();
 }
 
 #[tokio::test]
@@ -186,29 +186,28 @@ async fn s16_s17_refresh_rotates_persists_and_the_old_refresh_token_is_dead() {
     let (_app, generated) = app_with_secret(&sb, &k, "refresher", true).await;
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
     let store = Arc::new(MemoryStore::new());
-    let oauth = k
-        .oauth(
-            generated.client_id(),
-            generated.client_secret().clone(),
-            &sb.credentials().redirect_uri,
-        )
+    // The store and clock are `Kustomer`'s settings; its OAuth flows inherit them.
+    let k = Kustomer::builder()
+        .base_url(sb.url(Provider::Kustomer))
         .store(store.clone())
         .clock(clock.clone())
         .build()
         .unwrap();
-    let grant = authorize(&sb, &oauth, &[scopes::CUSTOMER], "u")
+    let oauth = oauth(&sb, &k, &generated);
+    let client = authorize(&sb, &oauth, &[scopes::CUSTOMER], "u")
         .await
         .unwrap();
-    let before = grant.token().await.unwrap().unwrap();
+    let before = client.token().await.unwrap().unwrap();
     let old_rt = before.refresh_token.clone().unwrap();
 
     // A day later (for the SDK's clock): the next call refreshes first, once.
     clock.advance(Duration::from_secs(86_400));
     sb.reset_calls();
-    let at = grant.access_token().await.unwrap();
+    let at = client.access_token().await.unwrap();
     assert_eq!(sb.calls(TOKEN), 1);
     assert!(!at.same_as(&oauth_flow::AccessToken::new(before.access_token.clone())));
-    let stored = store.load(grant.handle().key()).await.unwrap().unwrap();
+    let key = client.grant().unwrap().key().clone();
+    let stored = store.load(&key).await.unwrap().unwrap();
     let new_rt = stored.refresh_token.unwrap();
     assert_ne!(new_rt.expose_secret(), old_rt.expose_secret());
     assert_eq!(
@@ -216,7 +215,6 @@ async fn s16_s17_refresh_rotates_persists_and_the_old_refresh_token_is_dead() {
         Some("org.permission.customer offline_access")
     );
     // The new access token works.
-    let client = k.client_with_grant(&grant).unwrap();
     client.list_customers(PageParams::new()).await.unwrap();
 
     // The rotated-out refresh token is refused (invalid_grant).
@@ -229,8 +227,8 @@ async fn s16_s17_refresh_rotates_persists_and_the_old_refresh_token_is_dead() {
     assert_eq!(err.oauth_code(), Some(&oauth_flow::ErrorCode::InvalidGrant));
 
     // Forced refresh: another rotation.
-    grant.refresh().await.unwrap();
-    let again = store.load(grant.handle().key()).await.unwrap().unwrap();
+    client.refresh().await.unwrap();
+    let again = store.load(&key).await.unwrap().unwrap();
     assert_ne!(
         again.refresh_token.unwrap().expose_secret(),
         new_rt.expose_secret()
@@ -242,10 +240,9 @@ async fn s20_an_access_token_expired_at_the_server_is_refreshed_once_and_retried
     let (sb, k) = start().await;
     let (_app, generated) = app_with_secret(&sb, &k, "expiry", true).await;
     let oauth = oauth(&sb, &k, &generated);
-    let grant = authorize(&sb, &oauth, &[scopes::CUSTOMER], "u")
+    let client = authorize(&sb, &oauth, &[scopes::CUSTOMER], "u")
         .await
         .unwrap();
-    let client = k.client_with_grant(&grant).unwrap();
     sb.advance_clock(Duration::from_secs(86_401));
     sb.reset_calls();
     let page = client.list_customers(PageParams::new()).await.unwrap();
@@ -258,10 +255,9 @@ async fn s20_an_access_token_expired_at_the_server_is_refreshed_once_and_retried
 async fn s20_a_missing_role_is_a_403_without_refresh() {
     let (sb, k) = start().await;
     let (_app, generated) = app_with_secret(&sb, &k, "narrow", true).await;
-    let grant = authorize(&sb, &oauth(&sb, &k, &generated), &[scopes::CUSTOMER], "u")
+    let client = authorize(&sb, &oauth(&sb, &k, &generated), &[scopes::CUSTOMER], "u")
         .await
         .unwrap();
-    let client = k.client_with_grant(&grant).unwrap();
     let first = client.list_customers(PageParams::new()).await.unwrap();
     let customer = first.items()[0].id.clone();
     sb.reset_calls();
@@ -286,7 +282,7 @@ async fn s20_a_missing_role_is_a_403_without_refresh() {
 async fn api_key_mode_customers_and_conversations() {
     let (sb, k) = start().await;
     let client = k
-        .client_with_api_key(secret(&sb.credentials().kustomer.api_key))
+        .api_key_client(secret(&sb.credentials().kustomer.api_key))
         .unwrap();
 
     // Customers: get, search, create, update.
@@ -381,7 +377,7 @@ async fn api_key_mode_customers_and_conversations() {
 async fn search_walks_all_pages_repeating_the_body() {
     let (sb, k) = start().await;
     let client = k
-        .client_with_api_key(secret(&sb.credentials().kustomer.api_key))
+        .api_key_client(secret(&sb.credentials().kustomer.api_key))
         .unwrap();
     let search =
         CustomerSearch::new().and(Criterion::new("customer_locale", SearchOp::Eq, "fr-FR"));
@@ -459,11 +455,11 @@ async fn registration_failures_are_typed_with_the_providers_message() {
     // An OAuth access token cannot manage apps.
     sb.install_kustomer_app(app.name.as_str()).unwrap();
     let generated = good.generate_secret(&app.name).await.unwrap();
-    let grant = authorize(&sb, &oauth(&sb, &k, &generated), &[scopes::CUSTOMER], "u")
+    let client = authorize(&sb, &oauth(&sb, &k, &generated), &[scopes::CUSTOMER], "u")
         .await
         .unwrap();
     let with_token = k
-        .apps(grant.access_token().await.unwrap().secret().clone())
+        .apps(client.access_token().await.unwrap().secret().clone())
         .unwrap();
     let err = with_token.generate_secret(&app.name).await.unwrap_err();
     assert!(matches!(err, Error::Forbidden { .. }), "{err:?}");
@@ -497,4 +493,64 @@ async fn s13_token_endpoint_html_error_is_typed() {
         Error::OAuth(oauth_flow::Error::HttpStatus { status: 502, .. })
     ));
     assert_eq!(sb.calls(TOKEN), 1, "a code is never retried");
+}
+
+/// A restart finds the user's tokens in the store (`restore`), an untyped call reaches the API
+/// with them, and `forget` logs the user out: the next start-up finds nothing.
+#[tokio::test]
+async fn restore_untyped_calls_and_forget() {
+    let (sb, k) = start().await;
+    let (_app, generated) = app_with_secret(&sb, &k, "restarts", true).await;
+    let store = Arc::new(MemoryStore::new());
+    // One "process" per `Kustomer`, sharing the store.
+    let process = || {
+        let k = Kustomer::builder()
+            .base_url(sb.url(Provider::Kustomer))
+            .store(store.clone())
+            .build()
+            .unwrap();
+        oauth(&sb, &k, &generated)
+    };
+    let first = process();
+    assert!(first.restore("alex").await.unwrap().is_none());
+    authorize(&sb, &first, &[scopes::CUSTOMER], "alex")
+        .await
+        .unwrap();
+
+    let second = process();
+    sb.reset_calls();
+    let client = second.restore("alex").await.unwrap().unwrap();
+    let page = client.list_customers(PageParams::new()).await.unwrap();
+    let id = page.items()[0].id.clone();
+    let one: Document<Customer> = client
+        .get(&format!("v1/customers/{}", id.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(one.data.id, id);
+    let raw: serde_json::Value = client
+        .send(&ApiRequest::get("v1/customers").query("pageSize", "2"))
+        .await
+        .unwrap();
+    assert_eq!(raw["data"].as_array().unwrap().len(), 2);
+    assert_eq!(sb.calls(TOKEN), 0, "the stored token was used as is");
+
+    client.forget().await.unwrap();
+    let third = process();
+    assert!(third.restore("alex").await.unwrap().is_none());
+    let err = third
+        .client("alex")
+        .unwrap()
+        .list_customers(PageParams::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_reauthorization_required(), "{err:?}");
+
+    // An API key has no user token to refresh: a typed error, nothing sent.
+    sb.reset_calls();
+    let by_key = k
+        .api_key_client(secret(&sb.credentials().kustomer.api_key))
+        .unwrap();
+    let err = by_key.refresh().await.unwrap_err();
+    assert!(matches!(err, Error::NoGrant { .. }), "{err:?}");
+    assert_eq!(sb.calls(TOKEN), 0);
 }

@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 
 use kustomer_sdk::futures_util::TryStreamExt as _;
 use kustomer_sdk::{
-    AppDefinition, Error, FileStore, Kustomer, ListRequest, NamespacedAppName, PageParams,
-    SecretString, scopes,
+    AppDefinition, Error, FileStore, Kustomer, KustomerBuilder, ListRequest, NamespacedAppName,
+    PageParams, SecretString, scopes,
 };
 use sandbox::{Provider, Sandbox};
 
@@ -149,10 +149,13 @@ pub async fn run(
     sandbox: Option<&Sandbox>,
     ui: &dyn Ui,
 ) -> Result<Summary, BoxError> {
+    let (_tmp, token_dir) = token_dir(config)?;
+    // Every setting goes on the `Kustomer` builder; the OAuth flow below inherits the store.
+    let builder = Kustomer::builder().store(Arc::new(FileStore::new(&token_dir)));
     let (kustomer, api_key, org_id) = match (&config.target, sandbox) {
-        (Target::InProcess, Some(sb)) => sandbox_client(&sb.base_url())?,
+        (Target::InProcess, Some(sb)) => sandbox_client(builder, &sb.base_url())?,
         (Target::InProcess, None) => return Err("the in-process target needs a sandbox".into()),
-        (Target::Sandbox(url), _) => sandbox_client(url)?,
+        (Target::Sandbox(url), _) => sandbox_client(builder, url)?,
         (
             Target::Kustomer {
                 api_key,
@@ -161,7 +164,6 @@ pub async fn run(
             },
             _,
         ) => {
-            let builder = Kustomer::builder();
             let builder = match base_url {
                 Some(url) => builder.base_url(url),
                 None => builder,
@@ -204,14 +206,12 @@ pub async fn run(
         secret.client_id()
     ));
 
-    let (_tmp, token_dir) = token_dir(config)?;
     let oauth = kustomer
         .oauth(
             secret.client_id(),
             secret.client_secret().clone(),
             config.redirect_uri.as_str(),
         )
-        .store(Arc::new(FileStore::new(&token_dir)))
         .build()?;
 
     // 3. The install happens in Kustomer's UI; the token endpoint tells when it is done.
@@ -243,7 +243,7 @@ pub async fn run(
     }
     ui.line("the app is installed");
 
-    // 4. Log in once; the grant refreshes itself from here on.
+    // 4. Log in once; the client's token refreshes itself from here on.
     let (url, pending) = oauth.authorize_url([scopes::CUSTOMER, scopes::CONVERSATION])?;
     let callback = match (&config.target, sandbox) {
         (Target::InProcess, Some(sb)) => {
@@ -252,14 +252,13 @@ pub async fn run(
         }
         _ => ui.callback_for(url.as_str())?,
     };
-    let grant = oauth.complete(SUBJECT, pending, &callback).await?;
+    let client = oauth.complete(SUBJECT, pending, &callback).await?;
     ui.line(&format!(
         "logged in; granted: {}",
-        grant.granted_scopes().await?.join(" ")
+        client.granted_scopes().await?.join(" ")
     ));
 
     // 5. Every customer, one page in memory at a time.
-    let client = kustomer.client_with_grant(&grant)?;
     let first = ListRequest::customers(PageParams::new().page_size(PAGE_SIZE));
     let mut customers = pin!(client.items(first));
     while let Some(customer) = customers.try_next().await? {
@@ -282,14 +281,17 @@ pub async fn run(
 }
 
 /// A client for a sandbox at `base` (its fixed org API key and org id).
-fn sandbox_client(base: &str) -> Result<(Kustomer, SecretString, String), BoxError> {
+fn sandbox_client(
+    builder: KustomerBuilder,
+    base: &str,
+) -> Result<(Kustomer, SecretString, String), BoxError> {
     let url = format!(
         "{}{}",
         base.trim_end_matches('/'),
         Provider::Kustomer.prefix()
     );
     Ok((
-        Kustomer::builder().base_url(url).build()?,
+        builder.base_url(url).build()?,
         SecretString::from(sandbox::KUSTOMER_API_KEY.to_owned()),
         sandbox::KUSTOMER_ORG_ID.to_owned(),
     ))

@@ -1,9 +1,10 @@
 //! Typed calls to Kustomer's REST API (customers, conversations) and pagination.
 //!
-//! Each call is a value first: a [`ResourceRequest`] (one resource) or a [`ListRequest`] (a
-//! page of resources), which [`KustomerClient::request`] turns into an
-//! [`HttpRequest`] for inspection, and the client sends with its credentials (an API key or an
-//! OAuth grant, both as `Authorization: Bearer`).
+//! Each call is a value first: a [`ResourceRequest`] (one resource), a [`ListRequest`] (a
+//! page of resources) or any other [`Endpoint`] (such as an [`ApiRequest`] for an endpoint
+//! without a typed method), which [`KustomerClient::request`] turns into an [`HttpRequest`]
+//! for inspection, and the client sends with its credentials (an API key or a user's OAuth
+//! grant, both as `Authorization: Bearer`).
 //!
 //! Lists are paged with `page` and `pageSize` (1–100); a [`Page`] keeps the request that
 //! produced it, so [`KustomerClient::next_page`] repeats it (same method, path and body, a
@@ -20,15 +21,16 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use futures_util::Stream;
 use oauth_flow::http::Method;
 use oauth_flow::{
-    ApiClient, ApiKey, Authorization, CredentialSource, Endpoint, HttpRequest, PageLimits,
-    SecretString,
+    AccessToken, ApiClient, ApiKey, ApiRequest, Authorization, Endpoint, GrantHandle, HttpRequest,
+    PageLimits, SecretString, Token,
 };
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::config::Kustomer;
@@ -37,7 +39,6 @@ use crate::models::{
     Conversation, ConversationId, Customer, CustomerFields, CustomerId, CustomerSearch, Document,
     NewConversation,
 };
-use crate::oauth::KustomerGrant;
 use crate::response;
 
 /// The largest `pageSize` Kustomer accepts.
@@ -126,7 +127,7 @@ impl<T> fmt::Debug for ResourceRequest<T> {
     }
 }
 
-fn to_json<S: serde::Serialize>(what: &'static str, value: &S) -> Result<Value> {
+fn to_json<S: Serialize + ?Sized>(what: &'static str, value: &S) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| Error::Encode {
         what,
         detail: oauth_flow::__private::json_error_detail(&e),
@@ -452,8 +453,11 @@ impl<T: DeserializeOwned> Pager<T> {
     }
 }
 
-/// Typed calls to the Kustomer API with one set of credentials (an org API key or a user's
-/// grant, both sent as `Authorization: Bearer`). Cheap to clone.
+/// Typed calls to the Kustomer API with one set of credentials: a user's OAuth grant (from
+/// [`KustomerOAuth::complete`](crate::KustomerOAuth::complete),
+/// [`client`](crate::KustomerOAuth::client) or [`restore`](crate::KustomerOAuth::restore)) or
+/// an org API key ([`Kustomer::api_key_client`]), both sent as `Authorization: Bearer`. Cheap
+/// to clone; clones share the grant's cache and refresh lock.
 ///
 /// On a 401 with a grant, the token is refreshed once and the call retried once; 429/503 on
 /// GET/PUT are retried within the retry policy. Failures map to [`Error`]: 401 →
@@ -462,14 +466,84 @@ impl<T: DeserializeOwned> Pager<T> {
 #[derive(Clone, Debug)]
 pub struct KustomerClient {
     api: ApiClient,
+    /// The user's grant; `None` in API-key mode.
+    grant: Option<GrantHandle>,
     limits: PageLimits,
 }
 
 impl KustomerClient {
-    pub(crate) fn new(api: ApiClient) -> Self {
+    pub(crate) fn new(api: ApiClient, grant: Option<GrantHandle>) -> Self {
         Self {
             api,
+            grant,
             limits: PageLimits::default(),
+        }
+    }
+
+    /// The user's grant, or [`Error::NoGrant`] in API-key mode.
+    fn require_grant(&self, operation: &'static str) -> Result<&GrantHandle> {
+        self.grant.as_ref().ok_or(Error::NoGrant { operation })
+    }
+
+    /// Your key for the user (`None` in API-key mode).
+    pub fn subject(&self) -> Option<&str> {
+        self.grant.as_ref().map(|g| g.key().subject())
+    }
+
+    /// The core's handle on the user's grant (`None` in API-key mode), e.g. for its
+    /// [`key`](GrantHandle::key) in the store.
+    pub fn grant(&self) -> Option<&GrantHandle> {
+        self.grant.as_ref()
+    }
+
+    /// A valid access token, refreshed first if it expires within the margin (single-flight,
+    /// rotated refresh token saved before use). [`Error::NoGrant`] in API-key mode.
+    pub async fn access_token(&self) -> Result<AccessToken> {
+        Ok(self.require_grant("access_token")?.access_token().await?)
+    }
+
+    /// Refreshes now, whatever the expiry, and returns the new access token (the rotated
+    /// refresh token is saved first). [`Error::NoGrant`] in API-key mode: an API key has
+    /// nothing to refresh.
+    pub async fn refresh(&self) -> Result<AccessToken> {
+        Ok(self.require_grant("refresh")?.force_refresh().await?)
+    }
+
+    /// The user's stored token set (expiry, granted scope, extra fields): `None` if nothing
+    /// is stored, or in API-key mode.
+    pub async fn token(&self) -> Result<Option<Token>> {
+        match &self.grant {
+            Some(grant) => Ok(grant.token().await?),
+            None => Ok(None),
+        }
+    }
+
+    /// When the current access token expires: `None` if nothing is stored, the token said
+    /// no lifetime, or in API-key mode.
+    pub async fn expires_at(&self) -> Result<Option<SystemTime>> {
+        match &self.grant {
+            Some(grant) => Ok(grant.expires_at().await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The roles Kustomer granted (the token response's `scope`, split on spaces); empty when
+    /// [`token`](Self::token) is `None`.
+    pub async fn granted_scopes(&self) -> Result<Vec<String>> {
+        Ok(self
+            .token()
+            .await?
+            .map(|t| t.scopes().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    /// Logs the user out locally: forgets the grant in memory and deletes its tokens from the
+    /// store (Kustomer is not told; the tokens stay valid until they expire). Does nothing in
+    /// API-key mode, where nothing is stored.
+    pub async fn forget(&self) -> Result<()> {
+        match &self.grant {
+            Some(grant) => Ok(grant.forget().await?),
+            None => Ok(()),
         }
     }
 
@@ -502,11 +576,45 @@ impl KustomerClient {
         Ok(self.api.request(endpoint, auth)?)
     }
 
-    /// Sends a one-resource call and returns the resource.
-    pub async fn send<T: DeserializeOwned>(&self, request: &ResourceRequest<T>) -> Result<T> {
-        let resp = self.api.execute(request).await?;
-        let doc: Document<T> = response::decode(&resp, "API response")?;
-        Ok(doc.data)
+    /// Sends any endpoint with this client's credentials and decodes a 2xx JSON body as its
+    /// output: an [`ApiRequest`] for an endpoint without a typed method, a
+    /// [`ResourceRequest`] (a [`Document`]), a [`ListRequest`] (a [`ListDocument`]) or your
+    /// own [`Endpoint`]. Errors are mapped as for the typed calls.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: kustomer_sdk::KustomerClient) -> Result<(), kustomer_sdk::Error> {
+    /// use kustomer_sdk::ApiRequest;
+    /// let notes: serde_json::Value = client
+    ///     .send(&ApiRequest::get("v1/customers/6650c0ffee/notes").query("pageSize", "5"))
+    ///     .await?;
+    /// # let _ = notes; Ok(()) }
+    /// ```
+    pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output> {
+        let resp = self.api.execute(endpoint).await?;
+        response::decode(&resp, "API response")
+    }
+
+    /// `GET path` (relative to the API base, e.g. `"v1/customers/{id}/notes"`), the whole
+    /// body decoded as `T`: a [`Document`] or [`ListDocument`] for a JSON:API answer, or
+    /// [`serde_json::Value`].
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(&ApiRequest::<T>::get(path)).await
+    }
+
+    /// `POST path` with `body` as JSON, the whole answer decoded as `T`. Not retried on
+    /// 429/503 (a POST may have side effects).
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let body = to_json("request body", body)?;
+        self.send(&ApiRequest::<T>::post(path).json(body)).await
+    }
+
+    /// Sends a one-resource call and returns the resource (the document's `data`).
+    async fn resource<T: DeserializeOwned>(&self, request: &ResourceRequest<T>) -> Result<T> {
+        Ok(self.send(request).await?.data)
     }
 
     /// Fetches one page.
@@ -590,7 +698,7 @@ impl KustomerClient {
 
     /// `GET /v1/customers/{id}`.
     pub async fn get_customer(&self, id: &CustomerId) -> Result<Customer> {
-        self.send(&ResourceRequest::get_customer(id)).await
+        self.resource(&ResourceRequest::get_customer(id)).await
     }
 
     /// `GET /v1/customers`: one page.
@@ -619,7 +727,8 @@ impl KustomerClient {
 
     /// `POST /v1/customers`.
     pub async fn create_customer(&self, fields: &CustomerFields) -> Result<Customer> {
-        self.send(&ResourceRequest::create_customer(fields)?).await
+        self.resource(&ResourceRequest::create_customer(fields)?)
+            .await
     }
 
     /// `PUT /v1/customers/{id}`.
@@ -628,7 +737,7 @@ impl KustomerClient {
         id: &CustomerId,
         fields: &CustomerFields,
     ) -> Result<Customer> {
-        self.send(&ResourceRequest::update_customer(id, fields)?)
+        self.resource(&ResourceRequest::update_customer(id, fields)?)
             .await
     }
 
@@ -644,33 +753,23 @@ impl KustomerClient {
 
     /// `GET /v1/conversations/{id}`.
     pub async fn get_conversation(&self, id: &ConversationId) -> Result<Conversation> {
-        self.send(&ResourceRequest::get_conversation(id)).await
+        self.resource(&ResourceRequest::get_conversation(id)).await
     }
 
     /// `POST /v1/conversations`.
     pub async fn create_conversation(&self, new: &NewConversation) -> Result<Conversation> {
-        self.send(&ResourceRequest::create_conversation(new)?).await
+        self.resource(&ResourceRequest::create_conversation(new)?)
+            .await
     }
 }
 
 impl Kustomer {
-    /// A typed API client that sends an org API key as a bearer.
-    pub fn client_with_api_key(&self, api_key: SecretString) -> Result<KustomerClient> {
-        self.client_with_credentials(Arc::new(ApiKey::bearer(&api_key)?))
-    }
-
-    /// A typed API client that sends a grant's access token (refreshed ahead of expiry, and
-    /// once more after a 401).
-    pub fn client_with_grant(&self, grant: &KustomerGrant) -> Result<KustomerClient> {
-        self.client_with_credentials(Arc::new(grant.handle().clone()))
-    }
-
-    /// A typed API client with any credential source.
-    pub fn client_with_credentials(
-        &self,
-        credentials: Arc<dyn CredentialSource>,
-    ) -> Result<KustomerClient> {
-        Ok(KustomerClient::new(self.api_client(credentials)?))
+    /// An API client that sends an org API key as a bearer (no user, no refresh: its token
+    /// methods answer [`Error::NoGrant`] or `None`). A user's client comes from
+    /// [`KustomerOAuth`](crate::KustomerOAuth).
+    pub fn api_key_client(&self, api_key: SecretString) -> Result<KustomerClient> {
+        let api = self.api_client(Arc::new(ApiKey::bearer(&api_key)?))?;
+        Ok(KustomerClient::new(api, None))
     }
 }
 

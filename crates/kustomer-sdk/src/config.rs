@@ -1,11 +1,14 @@
-//! Where Kustomer lives (two hosts) and the entry point, [`Kustomer`]. Its constructors of
-//! the app-management, OAuth and API clients sit beside those clients (`apps.rs`, `oauth.rs`,
-//! `api.rs`), so this file imports none of them.
+//! Where Kustomer lives (two hosts) and the entry point, [`Kustomer`], with the settings every
+//! client it makes shares. Its constructors of the app-management, OAuth and API clients sit
+//! beside those clients (`apps.rs`, `oauth.rs`, `api.rs`), so this file imports none of them.
 
 use std::fmt;
 use std::sync::Arc;
 
-use oauth_flow::{ApiClient, CredentialSource, ReqwestTransport, RetryPolicy, Transport, Url};
+use oauth_flow::{
+    ApiClient, BaseUrl, ConfigError, CredentialSource, IntoBaseUrl, RetryPolicy, SdkSettings,
+    Transport, Url,
+};
 
 use crate::error::Result;
 
@@ -14,10 +17,13 @@ pub const API_BASE_URL: &str = "https://api.kustomerapp.com";
 /// The OAuth host: `/oauth/authorize` and `/oauth/token`.
 pub const OAUTH_BASE_URL: &str = "https://api.apps.kustomerapp.com";
 
-/// The entry point: Kustomer's two base URLs and one transport, shared by the app-management
-/// client ([`apps`](Self::apps)), the OAuth flow ([`oauth`](Self::oauth)) and the typed API
-/// clients ([`client_with_api_key`](Self::client_with_api_key),
-/// [`client_with_grant`](Self::client_with_grant)).
+/// The user agent of the default transport.
+const USER_AGENT: &str = concat!("kustomer-sdk/", env!("CARGO_PKG_VERSION"));
+
+/// The entry point: Kustomer's two base URLs, one transport and the token settings, shared by
+/// the app-management client ([`apps`](Self::apps)), the OAuth flow ([`oauth`](Self::oauth),
+/// whose per-user [`KustomerClient`](crate::KustomerClient)s it makes) and the API-key client
+/// ([`api_key_client`](Self::api_key_client)).
 ///
 /// Cheap to clone.
 #[derive(Clone)]
@@ -26,6 +32,8 @@ pub struct Kustomer {
     pub(crate) oauth_base: Url,
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) retry: RetryPolicy,
+    /// What [`KustomerOAuth`](crate::KustomerOAuth)'s token manager is built with.
+    pub(crate) settings: SdkSettings,
 }
 
 impl fmt::Debug for Kustomer {
@@ -33,85 +41,84 @@ impl fmt::Debug for Kustomer {
         f.debug_struct("Kustomer")
             .field("api_base", &self.api_base.as_str())
             .field("oauth_base", &self.oauth_base.as_str())
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
 
-/// Builder for [`Kustomer`]; URLs are checked at [`build`](Self::build).
+/// Builder for [`Kustomer`]; URLs are checked at [`build`](Self::build). Every setting here
+/// holds for the OAuth flows made by [`Kustomer::oauth`] too.
 #[must_use]
 pub struct KustomerBuilder {
-    api_base: String,
-    oauth_base: String,
-    transport: Option<Arc<dyn Transport>>,
-    retry: RetryPolicy,
+    api_base: Result<BaseUrl, ConfigError>,
+    oauth_base: Result<BaseUrl, ConfigError>,
+    settings: SdkSettings,
 }
 
 impl fmt::Debug for KustomerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KustomerBuilder")
-            .field("api_base", &self.api_base)
-            .field("oauth_base", &self.oauth_base)
-            .finish_non_exhaustive()
+            .field(
+                "api_base",
+                &self.api_base.as_ref().map(BaseUrl::as_str).ok(),
+            )
+            .field(
+                "oauth_base",
+                &self.oauth_base.as_ref().map(BaseUrl::as_str).ok(),
+            )
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
 impl KustomerBuilder {
-    /// Points **both** hosts at one base URL: the sandbox (`sb.url(Provider::Kustomer)`) or a
-    /// proxy that serves the API and OAuth routes under one prefix.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        let url = url.into();
+    /// Points **both** hosts at one base URL: the sandbox (`sb.url(Provider::Kustomer)`), a
+    /// staging server or a proxy that serves the API and OAuth routes under one prefix.
+    pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        let url = url.into_base_url();
         self.api_base = url.clone();
         self.oauth_base = url;
         self
     }
     /// The REST API base (default [`API_BASE_URL`]).
-    pub fn api_base_url(mut self, url: impl Into<String>) -> Self {
-        self.api_base = url.into();
+    pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.api_base = url.into_base_url();
         self
     }
     /// The OAuth base (default [`OAUTH_BASE_URL`]).
-    pub fn oauth_base_url(mut self, url: impl Into<String>) -> Self {
-        self.oauth_base = url.into();
-        self
-    }
-    /// The transport (default: [`ReqwestTransport`] with its timeouts and body cap).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
-    }
-    /// How API calls retry 429/503 (idempotent methods only; default: 3 attempts).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+    pub fn oauth_base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.oauth_base = url.into_base_url();
         self
     }
 
+    oauth_flow::builder_settings!(
+        settings: store,
+        clock,
+        refresh_margin,
+        lease_ttl,
+        lease_wait,
+        max_cached_grants,
+        transport,
+        retry,
+    );
+
     /// Checks the URLs (https, or http on loopback) and builds.
     pub fn build(self) -> Result<Kustomer> {
-        let api_base = parse_base(&self.api_base)?;
-        let oauth_base = parse_base(&self.oauth_base)?;
-        let transport = match self.transport {
-            Some(t) => t,
-            None => Arc::new(ReqwestTransport::new()?),
-        };
+        let api_base = self.api_base?.into_url();
+        let oauth_base = self.oauth_base?.into_url();
+        let transport = self.settings.transport_or_default(USER_AGENT)?;
         Ok(Kustomer {
             api_base,
             oauth_base,
             transport,
-            retry: self.retry,
+            retry: self.settings.retry_policy(),
+            settings: self.settings,
         })
     }
 }
 
-/// A base URL: https (or http on loopback), no query or fragment, with a trailing `/` so paths
-/// join below it.
-fn parse_base(raw: &str) -> Result<Url> {
-    Ok(oauth_flow::BaseUrl::parse(raw)
-        .map_err(oauth_flow::Error::from)?
-        .into_url())
-}
-
 impl Kustomer {
-    /// Production: [`API_BASE_URL`] and [`OAUTH_BASE_URL`], the default transport.
+    /// Production: [`API_BASE_URL`] and [`OAUTH_BASE_URL`], the default settings.
     pub fn new() -> Result<Self> {
         Self::builder().build()
     }
@@ -119,10 +126,9 @@ impl Kustomer {
     /// Starts a builder with the production URLs.
     pub fn builder() -> KustomerBuilder {
         KustomerBuilder {
-            api_base: API_BASE_URL.to_owned(),
-            oauth_base: OAUTH_BASE_URL.to_owned(),
-            transport: None,
-            retry: RetryPolicy::default(),
+            api_base: BaseUrl::parse(API_BASE_URL),
+            oauth_base: BaseUrl::parse(OAUTH_BASE_URL),
+            settings: SdkSettings::default(),
         }
     }
 

@@ -6,7 +6,8 @@
 //! [`Error::Api`], [`Error::Transport`], [`Error::Decode`], [`Error::Store`], [`Error::Config`];
 //! the rest of the core's errors are [`Error::OAuth`]. Kustomer's own cases get their own
 //! variant: the app is not installed (Kustomer's 400 "Invalid Client"), the client secret was
-//! rejected (e.g. after a rotation), a role is missing. No message ever contains an API key, a
+//! rejected (e.g. after a rotation), a role is missing, an API-key client was asked for a
+//! user's token ([`Error::NoGrant`]). No message ever contains an API key, a
 //! token, a code or a client secret.
 
 use std::time::Duration;
@@ -163,6 +164,14 @@ pub enum Error {
         detail: String,
     },
 
+    /// The client sends an org API key, and this operation needs a user's OAuth grant (e.g.
+    /// [`KustomerClient::refresh`](crate::KustomerClient::refresh)); nothing was sent.
+    #[error("`{operation}` needs a user's OAuth grant, and this client sends an API key")]
+    NoGrant {
+        /// The operation asked for (e.g. "refresh").
+        operation: &'static str,
+    },
+
     /// A successful response lacks a field this SDK needs.
     #[error("{what} is missing `{field}`")]
     MissingField {
@@ -203,6 +212,7 @@ impl Error {
             | Error::Encode { .. }
             | Error::Decode { .. }
             | Error::MissingField { .. }
+            | Error::NoGrant { .. }
             | Error::PageLimitExceeded(_) => None,
         }
     }
@@ -603,6 +613,9 @@ mod tests {
             Error::MissingField {
                 what: "app",
                 field: "id",
+            },
+            Error::NoGrant {
+                operation: "refresh",
             },
             Error::from(
                 oauth_flow::PageLimits::new()

@@ -9,7 +9,9 @@
 //! conversations) and the OAuth host (`https://api.apps.kustomerapp.com`: `/oauth/authorize`,
 //! `/oauth/token`). Both are overridable ([`KustomerBuilder::api_base_url`],
 //! [`KustomerBuilder::oauth_base_url`]); [`KustomerBuilder::base_url`] points both at one prefix,
-//! such as the workspace sandbox's `sb.url(Provider::Kustomer)`.
+//! such as the workspace sandbox's `sb.url(Provider::Kustomer)`. Every other setting (store,
+//! clock, transport, retry, ...) is set once on [`Kustomer::builder`] and holds for every
+//! client it makes.
 //!
 //! # Example: register → secret → authorize → exchange → list customers
 //!
@@ -38,9 +40,10 @@
 //! let (url, pending) = oauth.authorize_url([scopes::CUSTOMER, scopes::CONVERSATION])?;
 //! println!("open {url}");
 //!
-//! // 4. The callback arrives with `code` and `state`: check it and exchange the code.
+//! // 4. The callback arrives with `code` and `state`: check it, exchange the code, and get
+//! //    the user's API client.
 //! let callback = "https://example.com/callback?code=...&state=...";
-//! let grant = match oauth.complete("user-42", pending, callback).await {
+//! let client = match oauth.complete("user-42", pending, callback).await {
 //!     Err(e @ kustomer_sdk::Error::AppNotInstalled { .. }) => {
 //!         eprintln!("{e}"); // "... install it from the App Directory ... and authorize again"
 //!         return Err(e);
@@ -49,7 +52,6 @@
 //! };
 //!
 //! // 5. Call the API with the user's token (refreshed automatically).
-//! let client = kustomer.client_with_grant(&grant)?;
 //! let page = client.list_customers(PageParams::new().page_size(50)).await?;
 //! for customer in page.items() {
 //!     println!("{} {:?}", customer.id, customer.best_name());
@@ -59,7 +61,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Example: your own token store, transport and clock
+//! # Example: the whole surface, with your own token store, transport and clock
 //!
 //! What implementing a [`TokenStore`], a [`Transport`] or a [`Clock`] needs is re-exported
 //! (the core's result type is [`oauth_flow::Result`]), so this crate is the only dependency:
@@ -67,12 +69,14 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicU64, Ordering};
-//! use std::time::SystemTime;
+//! use std::time::{Duration, SystemTime};
 //!
 //! use kustomer_sdk::oauth_flow::Result as CoreResult;
 //! use kustomer_sdk::{
-//!     GrantKey, HttpRequest, HttpResponse, Kustomer, ManualClock, MemoryStore, ReqwestTransport,
-//!     SecretString, Token, TokenStore, Transport, async_trait,
+//!     ApiRequest, Customer, CustomerFields, Document, Error, GrantKey, HttpRequest,
+//!     HttpResponse, Kustomer, KustomerClient, KustomerOAuth, ManualClock, MemoryStore,
+//!     PageParams, PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString, Token,
+//!     TokenStore, Transport, Url, async_trait, scopes,
 //! };
 //!
 //! /// Keeps tokens in memory and counts the saves (a refresh saves the rotated token).
@@ -108,18 +112,75 @@
 //!     }
 //! }
 //!
-//! # fn run() -> Result<(), kustomer_sdk::Error> {
+//! # async fn run() -> Result<(), Error> {
+//! // Every setting goes on `Kustomer::builder()`; the OAuth flows it makes inherit them.
 //! let kustomer = Kustomer::builder()
+//!     .api_base_url("https://api.kustomerapp.com")
+//!     .oauth_base_url("https://api.apps.kustomerapp.com")
+//!     .store(Arc::new(CountingStore::default()))
 //!     .transport(Arc::new(LoggingTransport(ReqwestTransport::new()?)))
+//!     .clock(Arc::new(ManualClock::new(SystemTime::now())))
+//!     .refresh_margin(Duration::from_secs(120))
+//!     .retry(RetryPolicy::none())
 //!     .build()?;
 //! let secret = SecretString::from(std::env::var("KUSTOMER_CLIENT_SECRET").unwrap_or_default());
-//! let oauth = kustomer
+//! let oauth: KustomerOAuth = kustomer
 //!     .oauth("client-id", secret, "https://example.com/callback")
-//!     .store(Arc::new(CountingStore::default()))
-//!     .clock(Arc::new(ManualClock::new(SystemTime::now())))
+//!     .pkce(false)
 //!     .build()?;
-//! let (url, _pending) = oauth.authorize_url([kustomer_sdk::scopes::CUSTOMER])?;
+//!
+//! // Log in: the URL to send the user to, then the callback.
+//! let (url, pending): (Url, PendingAuthorization) = oauth.authorize_url([scopes::CUSTOMER])?;
 //! println!("open {url}");
+//! let callback = "https://example.com/callback?code=...&state=...";
+//! let client: KustomerClient = match oauth.complete("user-42", pending, callback).await {
+//!     Ok(client) => client,
+//!     Err(e) if e.is_access_denied() => return Ok(()), // the user clicked "Deny"
+//!     Err(Error::AppNotInstalled { .. }) => return Ok(()), // install it, authorize again
+//!     Err(e) => return Err(e),
+//! };
+//!
+//! // After a restart: the user's client, if the store still holds their tokens.
+//! let client = match oauth.restore("user-42").await? {
+//!     Some(restored) => restored,
+//!     None => client, // here: send the user through the authorization again
+//! };
+//! let same_user: KustomerClient = oauth.client("user-42")?; // no store read until a call
+//!
+//! // Tokens: force a refresh, read the current set and its expiry.
+//! let fresh = client.refresh().await?;
+//! let token: Option<Token> = client.token().await?;
+//! let expires: Option<SystemTime> = client.expires_at().await?;
+//! println!("{fresh:?} {:?} {expires:?} {:?}", token.map(|t| t.scope), client.granted_scopes().await?);
+//!
+//! // Typed calls, and endpoints without a typed method.
+//! let page = same_user.list_customers(PageParams::new().page_size(10)).await?;
+//! let one: Document<Customer> = client.get("v1/customers/6650c0ffee00000000000001").await?;
+//! let created: Document<Customer> =
+//!     client.post("v1/customers", &CustomerFields::new().name("Ava")).await?;
+//! let notes: ApiRequest = ApiRequest::get("v1/notes").query("pageSize", "5"); // JSON as is
+//! let notes = client.send(&notes).await?;
+//! println!("{} {} {} {notes}", page.items().len(), one.data.id, created.data.id);
+//!
+//! // Errors a user matches on.
+//! match client.all_customers(100).await {
+//!     Ok(everyone) => println!("{} customers", everyone.len()),
+//!     Err(Error::ReauthorizationRequired { .. }) => println!("log in again"),
+//!     Err(Error::Forbidden { insufficient_scope: true, .. }) => println!("authorize a role"),
+//!     Err(Error::RateLimited { retry_after, .. }) => println!("wait {retry_after:?}"),
+//!     Err(Error::Api { status, errors, .. }) => println!("{status}: {errors:?}"),
+//!     Err(Error::PageLimitExceeded(e)) => println!("{e}"),
+//!     Err(Error::Unauthorized { message }) => println!("token refused: {message:?}"),
+//!     Err(Error::Transport(e)) => println!("no answer: {e}"),
+//!     Err(other) => return Err(other),
+//! }
+//!
+//! // An org API key instead of a user: no tokens of its own to refresh.
+//! let by_key = kustomer.api_key_client(SecretString::from("api-key".to_owned()))?;
+//! assert!(matches!(by_key.refresh().await, Err(Error::NoGrant { .. })));
+//!
+//! // Log out: the user's tokens leave the store.
+//! client.forget().await?;
 //! # Ok(()) }
 //! ```
 
@@ -145,7 +206,7 @@ pub use models::{
     Criterion, Customer, CustomerAttributes, CustomerFields, CustomerId, CustomerSearch, Document,
     EmailAddress, NewConversation, PhoneNumber, SearchOp,
 };
-pub use oauth::{KustomerGrant, KustomerOAuth, KustomerOAuthBuilder, PROVIDER, scopes};
+pub use oauth::{KustomerOAuth, KustomerOAuthBuilder, PROVIDER, scopes};
 
 /// The Redis token store, for running more than one process (feature `redis`).
 #[cfg(feature = "redis")]
@@ -161,11 +222,11 @@ pub use oauth_flow;
 /// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `kustomer-sdk` is the only
 /// dependency an app needs.
 pub use oauth_flow::{
-    AccessToken, ApiRequest, AuthorizedCode, BaseUrl, BaseUrlError, CallbackError, Clock,
-    ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle, GrantKey, HttpRequest,
-    HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthError, PendingAuthorization,
-    ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token, TokenStore, Transport, Url,
-    async_trait, http,
+    AccessToken, ApiClient, ApiRequest, Authorization, AuthorizedCode, BaseUrl, BaseUrlError,
+    CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle,
+    GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthClient,
+    OAuthError, PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString, SystemClock,
+    Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};

@@ -13,14 +13,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use oauth_flow::{
-    AccessToken, AuthorizedCode, BodyEncoding, ClientAuth, Clock, ErrorCode, GrantHandle,
-    HttpRequest, ManagerSettings, OAuthClient, PendingAuthorization, Pkce, ProviderProfile,
-    SecretString, SpaceEncoding, Token, TokenManager, TokenStore, Transport, Url,
+    AuthorizedCode, BodyEncoding, ClientAuth, ErrorCode, GrantHandle, HttpRequest, OAuthClient,
+    PendingAuthorization, Pkce, ProviderProfile, SecretString, SpaceEncoding, TokenManager, Url,
 };
 
+use crate::api::KustomerClient;
 use crate::config::Kustomer;
 use crate::error::{Error, Result};
 
@@ -76,14 +76,15 @@ pub(crate) fn profile(kustomer: &Kustomer, pkce: bool) -> Result<ProviderProfile
         .build()?)
 }
 
-/// Builder for [`KustomerOAuth`], from [`Kustomer::oauth`].
+/// Builder for [`KustomerOAuth`], from [`Kustomer::oauth`]: the OAuth-only options. The
+/// store, clock, refresh margin, lease settings, transport and retry policy are
+/// [`Kustomer::builder`]'s, shared by every flow of that [`Kustomer`].
 #[must_use]
 pub struct KustomerOAuthBuilder {
     kustomer: Kustomer,
     client_id: String,
     client_secret: SecretString,
     redirect_uri: String,
-    manager: ManagerSettings,
     pkce: bool,
 }
 
@@ -92,6 +93,7 @@ impl fmt::Debug for KustomerOAuthBuilder {
         f.debug_struct("KustomerOAuthBuilder")
             .field("client_id", &self.client_id)
             .field("redirect_uri", &self.redirect_uri)
+            .field("pkce", &self.pkce)
             .finish_non_exhaustive()
     }
 }
@@ -108,27 +110,10 @@ impl KustomerOAuthBuilder {
             client_id,
             client_secret,
             redirect_uri,
-            manager: ManagerSettings::default(),
             pkce: false,
         }
     }
 
-    /// Where tokens are persisted (default: in memory). Use a
-    /// [`FileStore`](oauth_flow::FileStore) or your own [`TokenStore`] to survive restarts.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.manager.store = Some(store);
-        self
-    }
-    /// The clock that decides when tokens are due (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.manager.clock = Some(clock);
-        self
-    }
-    /// How long before expiry tokens are refreshed (default 60 s, at most 300 s).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.manager.refresh_margin = Some(margin);
-        self
-    }
     /// Adds a PKCE S256 challenge to the authorization (off by default: Kustomer's document
     /// does not list it).
     pub fn pkce(mut self, on: bool) -> Self {
@@ -143,23 +128,25 @@ impl KustomerOAuthBuilder {
             .client_secret(self.client_secret)
             .redirect_uri(self.redirect_uri)
             .build()?;
-        let manager = TokenManager::builder(client.clone(), self.kustomer.transport.clone())
-            .settings(self.manager);
+        let manager = self
+            .kustomer
+            .settings
+            .token_manager(client.clone(), self.kustomer.transport.clone())?;
         Ok(KustomerOAuth {
             client,
-            manager: manager.build()?,
-            transport: self.kustomer.transport.clone(),
+            manager,
+            kustomer: self.kustomer,
         })
     }
 }
 
-/// An installed app's OAuth client: builds the authorize URL, exchanges codes and keeps each
-/// user's tokens fresh. Cheap to clone.
+/// An installed app's OAuth client: builds the authorize URL, exchanges codes, keeps each
+/// user's tokens fresh and hands out each user's [`KustomerClient`]. Cheap to clone.
 #[derive(Clone)]
 pub struct KustomerOAuth {
     client: OAuthClient,
     manager: TokenManager,
-    transport: Arc<dyn Transport>,
+    kustomer: Kustomer,
 }
 
 impl fmt::Debug for KustomerOAuth {
@@ -176,12 +163,12 @@ const INSTALL_PROBE: &str = "kustomer-sdk-install-check";
 
 impl KustomerOAuth {
     /// The underlying OAuth client.
-    pub fn client(&self) -> &OAuthClient {
+    pub fn oauth_client(&self) -> &OAuthClient {
         &self.client
     }
 
     /// The token manager.
-    pub fn manager(&self) -> &TokenManager {
+    pub fn token_manager(&self) -> &TokenManager {
         &self.manager
     }
 
@@ -221,7 +208,7 @@ impl KustomerOAuth {
         let probe = SecretString::from(INSTALL_PROBE.to_owned());
         let request = self.client.refresh_request(&probe)?;
         let sent_at = SystemTime::now();
-        let response = self.transport.send(request).await?;
+        let response = self.kustomer.transport.send(request).await?;
         match oauth_flow::__private::parse_token_response(&response, sent_at) {
             // Tokens for a made-up refresh token would be odd, but prove the client works.
             Ok(_) => Ok(true),
@@ -246,7 +233,8 @@ impl KustomerOAuth {
     }
 
     /// Exchanges a code (from [`PendingAuthorization::complete`]) for `subject`'s tokens
-    /// (`subject` is your key for the user) and saves them. The code is sent once.
+    /// (`subject` is your key for the user), saves them and returns the user's client. The
+    /// code is sent once.
     ///
     /// [`Error::AppNotInstalled`] if the app is not installed in the org yet: install it, then
     /// run the authorization again.
@@ -254,76 +242,40 @@ impl KustomerOAuth {
         &self,
         subject: &str,
         code: AuthorizedCode,
-    ) -> Result<KustomerGrant> {
-        let handle = self.manager.exchange_code(subject, code).await?;
-        Ok(KustomerGrant { handle })
+    ) -> Result<KustomerClient> {
+        let grant = self.manager.exchange_code(subject, code).await?;
+        self.client_for(grant)
     }
 
     /// Checks the callback URL against `pending` (state, redirect URI, `error=access_denied` →
-    /// [`Error::Callback`], see [`Error::is_access_denied`]) and exchanges its code for `subject`.
+    /// [`Error::Callback`], see [`Error::is_access_denied`]), exchanges its code for
+    /// `subject` and returns the user's client.
     pub async fn complete(
         &self,
         subject: &str,
         pending: PendingAuthorization,
         callback_url: &str,
-    ) -> Result<KustomerGrant> {
+    ) -> Result<KustomerClient> {
         let code = pending.complete(callback_url)?;
         self.exchange_code(subject, code).await
     }
 
-    /// The grant of `subject`, whose tokens are in the store (e.g. after a restart).
-    pub fn grant(&self, subject: &str) -> KustomerGrant {
-        KustomerGrant {
-            handle: self.manager.grant(subject),
-        }
-    }
-}
-
-/// One user's tokens. Cheap to clone; clones share the cache and the refresh lock.
-#[derive(Clone, Debug)]
-pub struct KustomerGrant {
-    handle: GrantHandle,
-}
-
-impl KustomerGrant {
-    /// The core's handle (a [`CredentialSource`](oauth_flow::CredentialSource) for
-    /// [`ApiClient`](oauth_flow::ApiClient)).
-    pub fn handle(&self) -> &GrantHandle {
-        &self.handle
+    /// The API client of `subject`, whose tokens are read from the store when first needed
+    /// (e.g. after a restart). If nothing is stored, calls fail with
+    /// [`Error::ReauthorizationRequired`]; [`restore`](Self::restore) checks first.
+    pub fn client(&self, subject: &str) -> Result<KustomerClient> {
+        self.client_for(self.manager.grant(subject))
     }
 
-    /// Your key for the user.
-    pub fn subject(&self) -> &str {
-        self.handle.key().subject()
+    /// The API client of `subject` if the store holds tokens for it, `None` otherwise: the
+    /// check to make at start-up before sending a user through the authorization again.
+    pub async fn restore(&self, subject: &str) -> Result<Option<KustomerClient>> {
+        let client = self.client(subject)?;
+        Ok(client.token().await?.map(|_| client))
     }
 
-    /// A valid access token, refreshed first if it expires within the margin (single-flight,
-    /// rotated refresh token saved before use).
-    pub async fn access_token(&self) -> Result<AccessToken> {
-        Ok(self.handle.access_token().await?)
-    }
-
-    /// Refreshes now, whatever the expiry, and returns the new access token.
-    pub async fn refresh(&self) -> Result<AccessToken> {
-        Ok(self.handle.force_refresh().await?)
-    }
-
-    /// The current token set (expiry, granted scope, extra fields), if any.
-    pub async fn token(&self) -> Result<Option<Token>> {
-        Ok(self.handle.token().await?)
-    }
-
-    /// The roles Kustomer granted (the token response's `scope`, split on spaces).
-    pub async fn granted_scopes(&self) -> Result<Vec<String>> {
-        Ok(self
-            .token()
-            .await?
-            .map(|t| t.scopes().into_iter().map(str::to_owned).collect())
-            .unwrap_or_default())
-    }
-
-    /// Forgets the grant: memory and store.
-    pub async fn forget(&self) -> Result<()> {
-        Ok(self.handle.forget().await?)
+    fn client_for(&self, grant: GrantHandle) -> Result<KustomerClient> {
+        let api = self.kustomer.api_client(Arc::new(grant.clone()))?;
+        Ok(KustomerClient::new(api, Some(grant)))
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use kustomer_sdk::{
-    AppDefinition, Criterion, CustomerSearch, Error, ExposeSecret, Kustomer, ListRequest,
+    ApiRequest, AppDefinition, Criterion, Customer, CustomerFields, CustomerSearch, Document,
+    Error, ExposeSecret, Kustomer, KustomerBuilder, KustomerClient, KustomerOAuth, ListRequest,
     PageParams, SecretString, scopes,
 };
 use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -41,12 +42,36 @@ fn form(req: &HttpRequest) -> Vec<(String, String)> {
 }
 
 fn setup() -> (Kustomer, Arc<ScriptedTransport>) {
+    setup_with(|b| b)
+}
+
+/// A `Kustomer` on a scripted transport, with more settings from `more`.
+fn setup_with(
+    more: impl FnOnce(KustomerBuilder) -> KustomerBuilder,
+) -> (Kustomer, Arc<ScriptedTransport>) {
     let transport = Arc::new(ScriptedTransport::new());
-    let k = Kustomer::builder()
-        .transport(transport.clone())
+    let k = more(Kustomer::builder().transport(transport.clone()))
         .build()
         .unwrap();
     (k, transport)
+}
+
+fn oauth(k: &Kustomer) -> KustomerOAuth {
+    k.oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
+        .build()
+        .unwrap()
+}
+
+/// Signs `subject` in with a scripted token response `n`.
+async fn sign_in(
+    oauth: &KustomerOAuth,
+    t: &ScriptedTransport,
+    subject: &str,
+    n: u32,
+) -> KustomerClient {
+    t.push(reply(200, token_doc(n)));
+    let (pending, callback) = authorize(oauth, &format!("code-{n}"));
+    oauth.complete(subject, pending, &callback).await.unwrap()
 }
 
 fn secret(s: &str) -> SecretString {
@@ -82,10 +107,7 @@ fn customers_page(ids: &[&str], next: Option<&str>) -> Value {
 }
 
 /// Runs the authorize step and a callback with `code`; returns what `complete` needs.
-fn authorize(
-    oauth: &kustomer_sdk::KustomerOAuth,
-    code: &str,
-) -> (kustomer_sdk::PendingAuthorization, String) {
+fn authorize(oauth: &KustomerOAuth, code: &str) -> (kustomer_sdk::PendingAuthorization, String) {
     let (url, pending) = oauth.authorize_url([scopes::CUSTOMER]).unwrap();
     let state = url
         .query_pairs()
@@ -191,9 +213,10 @@ async fn not_installed_then_installed() {
 
     t.push(reply(200, token_doc(1)));
     let (pending, callback) = authorize(&oauth, "code-2");
-    let grant = oauth.complete("u1", pending, &callback).await.unwrap();
+    let client = oauth.complete("u1", pending, &callback).await.unwrap();
+    assert_eq!(client.subject(), Some("u1"));
     assert_eq!(
-        grant.granted_scopes().await.unwrap(),
+        client.granted_scopes().await.unwrap(),
         vec![
             "org.permission.customer",
             "org.permission.conversation",
@@ -201,7 +224,7 @@ async fn not_installed_then_installed() {
         ]
     );
     assert_eq!(
-        grant.access_token().await.unwrap().secret().expose_secret(),
+        client.access_token().await.unwrap().secret().expose_secret(),
         "CANARY-AT-1"
     );
     let reqs = t.requests();
@@ -232,25 +255,18 @@ async fn s6_denied_consent_sends_nothing() {
 
 #[tokio::test]
 async fn s16_refresh_rotates_and_persists_before_use() {
-    let (k, t) = setup();
     let clock = Arc::new(ManualClock::new(
         UNIX_EPOCH + Duration::from_secs(1_700_000_000),
     ));
     let store = Arc::new(MemoryStore::new());
-    let oauth = k
-        .oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
-        .store(store.clone())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    t.push(reply(200, token_doc(1)));
-    let (pending, callback) = authorize(&oauth, "code-1");
-    let grant = oauth.complete("u1", pending, &callback).await.unwrap();
+    // The store and clock are `Kustomer`'s settings; the OAuth flow inherits them.
+    let (k, t) = setup_with(|b| b.store(store.clone()).clock(clock.clone()));
+    let oauth = oauth(&k);
+    let grant = sign_in(&oauth, &t, "u1", 1).await;
     let token = grant.token().await.unwrap().unwrap();
-    assert_eq!(
-        token.expires_at,
-        Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + 86_400))
-    );
+    let expiry = UNIX_EPOCH + Duration::from_secs(1_700_000_000 + 86_400);
+    assert_eq!(token.expires_at, Some(expiry));
+    assert_eq!(grant.expires_at().await.unwrap(), Some(expiry));
 
     // 59 s before expiry (inside the 60 s margin): refreshed first.
     clock.advance(Duration::from_secs(86_400 - 59));
@@ -268,7 +284,11 @@ async fn s16_refresh_rotates_and_persists_before_use() {
     assert!(form.contains(&("refresh_token".into(), "CANARY-RT-1".into())));
     assert!(form.contains(&("client_id".into(), CLIENT_ID.into())));
     assert!(form.contains(&("client_secret".into(), CLIENT_SECRET.into())));
-    let stored = store.load(grant.handle().key()).await.unwrap().unwrap();
+    let stored = store
+        .load(grant.grant().unwrap().key())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.refresh_token.unwrap().expose_secret(), "CANARY-RT-2");
     // Still fresh: no further call.
     grant.access_token().await.unwrap();
@@ -278,7 +298,7 @@ async fn s16_refresh_rotates_and_persists_before_use() {
 #[tokio::test]
 async fn all_walks_every_page_and_keeps_requests_on_the_api_origin() {
     let (k, t) = setup();
-    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
     t.push(reply(
         200,
         customers_page(&["c1", "c2"], Some("/v1/customers?page=2&pageSize=2")),
@@ -310,7 +330,7 @@ async fn all_walks_every_page_and_keeps_requests_on_the_api_origin() {
 #[tokio::test]
 async fn search_pages_repeat_the_post_body() {
     let (k, t) = setup();
-    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
     let search = CustomerSearch::new().and(Criterion::has_tag("vip"));
     t.push(reply(
         200,
@@ -336,7 +356,7 @@ async fn search_pages_repeat_the_post_body() {
 #[tokio::test]
 async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
     let (k, t) = setup();
-    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
     t.push(reply(
         200,
         customers_page(&["c1"], Some("/v1/customers?page=2&pageSize=1")),
@@ -364,7 +384,7 @@ async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
 #[tokio::test]
 async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_key() {
     let (k, t) = setup();
-    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
     let mut h = HeaderMap::new();
     h.insert(
         header::WWW_AUTHENTICATE,
@@ -401,7 +421,7 @@ async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_ke
 #[tokio::test]
 async fn customer_decoding_keeps_unknown_attributes() {
     let (k, t) = setup();
-    let client = k.client_with_api_key(secret(API_KEY)).unwrap();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
     t.push(reply(
         200,
         json!({"data": {"type": "customer", "id": "c1", "attributes": {"name": "Ava", "shoeSize": 42}}}),
@@ -417,4 +437,186 @@ async fn customer_decoding_keeps_unknown_attributes() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+/// The refresh margin set on `Kustomer::builder()` holds for its OAuth flows: 100 s before
+/// expiry is inside a 120 s margin (and outside the default 60 s one).
+#[tokio::test]
+async fn the_refresh_margin_is_inherited_from_the_kustomer_builder() {
+    let clock = Arc::new(ManualClock::new(
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ));
+    let (k, t) =
+        setup_with(|b| b.clock(clock.clone()).refresh_margin(Duration::from_secs(120)));
+    let client = sign_in(&oauth(&k), &t, "u1", 1).await;
+    clock.advance(Duration::from_secs(86_400 - 100));
+    t.push(reply(200, token_doc(2)));
+    let at = client.access_token().await.unwrap();
+    assert_eq!(at.secret().expose_secret(), "CANARY-AT-2");
+    assert_eq!(t.requests().len(), 2);
+}
+
+/// `restore` finds a stored grant without a request; `client` of an unknown subject fails
+/// at its first call with `ReauthorizationRequired`; `forget` removes the tokens for good.
+#[tokio::test]
+async fn restore_client_and_forget() {
+    let store = Arc::new(MemoryStore::new());
+    let (k, t) = setup_with(|b| b.store(store.clone()));
+    let flow = oauth(&k);
+    assert!(flow.restore("u1").await.unwrap().is_none());
+    let err = flow
+        .client("u1")
+        .unwrap()
+        .list_customers(PageParams::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_reauthorization_required(), "{err:?}");
+    assert!(t.requests().is_empty(), "nothing stored: nothing sent");
+
+    let signed_in = sign_in(&flow, &t, "u1", 1).await;
+    // Another process (here: another flow on the same store) finds the user's tokens.
+    let elsewhere = oauth(&k);
+    let restored = elsewhere.restore("u1").await.unwrap().unwrap();
+    assert_eq!(restored.subject(), Some("u1"));
+    assert_eq!(
+        restored.access_token().await.unwrap().secret().expose_secret(),
+        "CANARY-AT-1"
+    );
+    t.push(reply(200, customers_page(&["c1"], None)));
+    let page = elsewhere
+        .client("u1")
+        .unwrap()
+        .list_customers(PageParams::new())
+        .await
+        .unwrap();
+    assert_eq!(page.items().len(), 1);
+    let reqs = t.requests();
+    assert_eq!(reqs.len(), 2, "one exchange, one API call, no refresh");
+    assert_eq!(
+        reqs[1].headers.get("authorization").unwrap(),
+        "Bearer CANARY-AT-1"
+    );
+
+    signed_in.forget().await.unwrap();
+    assert!(signed_in.token().await.unwrap().is_none());
+    assert!(oauth(&k).restore("u1").await.unwrap().is_none());
+    let key = flow.token_manager().key("u1");
+    assert!(store.load(&key).await.unwrap().is_none());
+}
+
+/// An API-key client has no user: the token methods say so with a typed error or `None`,
+/// never a panic, and send nothing.
+#[tokio::test]
+async fn api_key_mode_has_no_grant() {
+    let (k, t) = setup();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    assert_eq!(client.subject(), None);
+    assert!(client.grant().is_none());
+    let err = client.refresh().await.unwrap_err();
+    assert!(
+        matches!(err, Error::NoGrant { operation: "refresh" }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(API_KEY));
+    assert!(matches!(
+        client.access_token().await.unwrap_err(),
+        Error::NoGrant {
+            operation: "access_token"
+        }
+    ));
+    assert!(client.token().await.unwrap().is_none());
+    assert_eq!(client.expires_at().await.unwrap(), None);
+    assert!(client.granted_scopes().await.unwrap().is_empty());
+    client.forget().await.unwrap();
+    assert!(t.requests().is_empty());
+}
+
+/// `get`, `post` and `send` reach endpoints without a typed method, with the same bearer,
+/// base URL and error mapping as the typed calls.
+#[tokio::test]
+async fn untyped_calls_use_the_client_credentials_and_error_mapping() {
+    let (k, t) = setup();
+    let client = k.api_key_client(secret(API_KEY)).unwrap();
+
+    t.push(reply(
+        200,
+        json!({"data": {"type": "customer", "id": "c1", "attributes": {"name": "Ava"}}}),
+    ));
+    let one: Document<Customer> = client.get("v1/customers/c1").await.unwrap();
+    assert_eq!(one.data.id.as_str(), "c1");
+
+    t.push(reply(
+        201,
+        json!({"data": {"type": "customer", "id": "c2", "attributes": {"name": "Bo"}}}),
+    ));
+    let created: Document<Customer> = client
+        .post("v1/customers", &CustomerFields::new().name("Bo"))
+        .await
+        .unwrap();
+    assert_eq!(created.data.attributes.name.as_deref(), Some("Bo"));
+
+    t.push(reply(200, json!({"data": [{"id": "n1"}]})));
+    let notes: Value = client
+        .send(&ApiRequest::get("v1/customers/c1/notes").query("pageSize", "5"))
+        .await
+        .unwrap();
+    assert_eq!(notes["data"][0]["id"], "n1");
+
+    // A typed request value goes through `send` too, as its document.
+    t.push(reply(
+        200,
+        json!({"data": {"type": "customer", "id": "c1", "attributes": {}}}),
+    ));
+    let doc = client
+        .send(&kustomer_sdk::ResourceRequest::get_customer(
+            &kustomer_sdk::CustomerId::new("c1").unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(doc.data.id.as_str(), "c1");
+
+    t.push(reply(
+        404,
+        json!({"errors": [{"status": "404", "title": "Not Found"}]}),
+    ));
+    let err = client
+        .get::<Value>("v1/customers/c9/notes")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { status: 404, .. }), "{err:?}");
+
+    let reqs = t.requests();
+    let seen: Vec<(String, String)> = reqs
+        .iter()
+        .map(|r| (r.method.to_string(), r.url.to_string()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", "https://api.kustomerapp.com/v1/customers/c1"),
+            ("POST", "https://api.kustomerapp.com/v1/customers"),
+            (
+                "GET",
+                "https://api.kustomerapp.com/v1/customers/c1/notes?pageSize=5"
+            ),
+            ("GET", "https://api.kustomerapp.com/v1/customers/c1"),
+            ("GET", "https://api.kustomerapp.com/v1/customers/c9/notes"),
+        ]
+        .map(|(m, u)| (m.to_owned(), u.to_owned()))
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&reqs[1].body).unwrap(),
+        json!({"name": "Bo"})
+    );
+    assert!(
+        reqs.iter()
+            .all(|r| r.headers.get("authorization").unwrap() == &format!("Bearer {API_KEY}"))
+    );
+    // A path that leaves the API base is refused before anything is sent.
+    let err = client
+        .get::<Value>("https://evil.example/v1/customers")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(t.requests().len(), 5);
 }

@@ -59,7 +59,7 @@ fn client_with(
         .transport(transport.clone())
         .build()
         .unwrap()
-        .client_with_api_key(SecretString::from("kustomer-api-key".to_owned()))
+        .api_key_client(SecretString::from("kustomer-api-key".to_owned()))
         .unwrap();
     (client, transport)
 }

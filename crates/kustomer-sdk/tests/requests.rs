@@ -41,7 +41,7 @@ fn oauth() -> KustomerOAuth {
 }
 
 fn api_client() -> KustomerClient {
-    kustomer().client_with_api_key(secret(API_KEY)).unwrap()
+    kustomer().api_key_client(secret(API_KEY)).unwrap()
 }
 
 fn bearer() -> Authorization {

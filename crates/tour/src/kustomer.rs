@@ -71,8 +71,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     let (url, pending) = oauth.authorize_url(roles)?;
     let callback = sandbox.approve(url.as_str()).await?;
     step(&format!("user approved; callback {}", mask_url(&callback)));
-    let grant = oauth.complete("alex", pending, &callback).await?;
-    let token = grant
+    let client = oauth.complete("alex", pending, &callback).await?;
+    let token = client
         .token()
         .await?
         .ok_or("no token was stored after the exchange")?;
@@ -89,7 +89,6 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     ));
 
     // Step 4: call the API with the access token.
-    let client = kustomer.client_with_grant(&grant)?;
     let page = client
         .list_customers(PageParams::new().page_size(5))
         .await?;
@@ -104,8 +103,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     step(&format!("walked every page: {} customers", all.len()));
 
     // Refresh: a new access token and a new (rotated, persisted) refresh token.
-    let fresh = grant.refresh().await?;
-    let after = grant.token().await?.ok_or("no token after the refresh")?;
+    let fresh = client.refresh().await?;
+    let after = client.token().await?.ok_or("no token after the refresh")?;
     step(&format!(
         "refreshed: access token {}, refresh token rotated {} -> {}",
         mask(fresh.secret().expose_secret()),
