@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use kustomer_sdk::{
-    ApiRequest, AppDefinition, AppsClient, ConversationStatus, Criterion, Customer, CustomerFields, CustomerId,
-    CustomerSearch, Document, EmailAddress, Error, ExposeSecret, GeneratedSecret, Kustomer, KustomerClient,
-    KustomerOAuth, ListRequest, NewConversation, PageParams, RegisteredApp, SearchOp, SecretString,
-    scopes,
+    ApiRequest, AppDefinition, AppsClient, ConversationStatus, Criterion, Customer, CustomerFields,
+    CustomerId, CustomerSearch, Document, EmailAddress, Error, ExposeSecret, GeneratedSecret,
+    Kustomer, KustomerClient, KustomerOAuth, ListRequest, NewConversation, PageParams,
+    RegisteredApp, SearchOp, SecretString, scopes,
 };
 use oauth_flow::{ManualClock, MemoryStore, ReqwestTransport, TokenStore, Transport};
 use sandbox::{Fault, Provider, Sandbox};

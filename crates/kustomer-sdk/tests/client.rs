@@ -224,7 +224,12 @@ async fn not_installed_then_installed() {
         ]
     );
     assert_eq!(
-        client.access_token().await.unwrap().secret().expose_secret(),
+        client
+            .access_token()
+            .await
+            .unwrap()
+            .secret()
+            .expose_secret(),
         "CANARY-AT-1"
     );
     let reqs = t.requests();
@@ -446,8 +451,10 @@ async fn the_refresh_margin_is_inherited_from_the_kustomer_builder() {
     let clock = Arc::new(ManualClock::new(
         UNIX_EPOCH + Duration::from_secs(1_700_000_000),
     ));
-    let (k, t) =
-        setup_with(|b| b.clock(clock.clone()).refresh_margin(Duration::from_secs(120)));
+    let (k, t) = setup_with(|b| {
+        b.clock(clock.clone())
+            .refresh_margin(Duration::from_secs(120))
+    });
     let client = sign_in(&oauth(&k), &t, "u1", 1).await;
     clock.advance(Duration::from_secs(86_400 - 100));
     t.push(reply(200, token_doc(2)));
@@ -479,7 +486,12 @@ async fn restore_client_and_forget() {
     let restored = elsewhere.restore("u1").await.unwrap().unwrap();
     assert_eq!(restored.subject(), Some("u1"));
     assert_eq!(
-        restored.access_token().await.unwrap().secret().expose_secret(),
+        restored
+            .access_token()
+            .await
+            .unwrap()
+            .secret()
+            .expose_secret(),
         "CANARY-AT-1"
     );
     t.push(reply(200, customers_page(&["c1"], None)));
@@ -514,7 +526,12 @@ async fn api_key_mode_has_no_grant() {
     assert!(client.grant().is_none());
     let err = client.refresh().await.unwrap_err();
     assert!(
-        matches!(err, Error::NoGrant { operation: "refresh" }),
+        matches!(
+            err,
+            Error::NoGrant {
+                operation: "refresh"
+            }
+        ),
         "{err:?}"
     );
     assert!(!err.to_string().contains(API_KEY));
