@@ -658,7 +658,7 @@ mod kustomer {
 mod konvert {
     use super::*;
     use konvert_sdk::operations::{GetViewer, get_viewer};
-    use konvert_sdk::{Auth, Environment, Error, KonvertClient, SecretString};
+    use konvert_sdk::{Auth, Error, KonvertClient, SecretString};
     use oauth_flow::ManualClock;
 
     pub struct H {
@@ -697,13 +697,11 @@ mod konvert {
         }
         async fn sign_in(&self, _subject: &str) -> Result<KonvertClient, String> {
             let creds = &self.sb.credentials().konvert;
-            let client = KonvertClient::builder(
-                Environment::custom(self.sb.url(sandbox::Provider::Konvert)),
-                Auth::client_credentials(
-                    creds.api_key.clone(),
-                    SecretString::from(creds.api_secret.clone()),
-                ),
-            )
+            let client = KonvertClient::builder(Auth::client_credentials(
+                creds.api_key.clone(),
+                SecretString::from(creds.api_secret.clone()),
+            ))
+            .base_url(self.sb.url(sandbox::Provider::Konvert))
             .transport(transport())
             .clock(self.clock.clone())
             .retry(retry())

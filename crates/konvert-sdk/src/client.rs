@@ -224,13 +224,14 @@ impl KonvertClient {
     /// Errors: [`Error::GraphQl`] when the operation failed as a whole (200 with `errors` and
     /// no data), [`Error::PartialData`] when some fields failed (use
     /// [`query_partial`](Self::query_partial) to accept such data), [`Error::Unauthorized`]
-    /// and [`Error::Api`] for HTTP failures, [`Error::Decode`] for an unexpected body, and
-    /// [`Error::OAuth`] for token, transport and configuration failures.
+    /// and [`Error::Api`] for HTTP failures, [`Error::Decode`] for an unexpected body,
+    /// [`Error::Transport`] when no response came, and [`Error::OAuth`] for token endpoint
+    /// failures.
     ///
     /// A 401 renews the credential once (a new token, or a freshly signed JWT) and retries.
     /// A 429 or 503 on a query is retried after its `Retry-After` within the builder's
-    /// [`RetryPolicy`] (queries only read); a mutation is never replayed. When the budget is
-    /// spent the error is [`oauth_flow::Error::RateLimited`] (with its `Retry-After`).
+    /// [`RetryPolicy`](oauth_flow::RetryPolicy) (queries only read); a mutation is never replayed. When the budget is
+    /// spent the error is [`Error::RateLimited`] (with its `Retry-After`).
     pub async fn query<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData> {
         let (data, errors) = self.send(GraphQlCall::new::<Q>(variables)?).await?;
         if !errors.is_empty() {
@@ -267,7 +268,7 @@ impl KonvertClient {
     /// let data = client
     ///     .query_raw(
     ///         "query($id: ID!) { contact(id: $id) { id email } }",
-    ///         serde_json::json!({ "id": "contact-1" }),
+    ///         konvert_sdk::serde_json::json!({ "id": "contact-1" }),
     ///     )
     ///     .await?;
     /// println!("{}", data["contact"]["email"]);
