@@ -593,7 +593,7 @@ fn threads_never_serve_a_replaced_or_forgotten_token() {
             }
         })
     };
-    let mut read = || {
+    let read = || {
         ask.send(()).unwrap();
         told.recv().unwrap()
     };
