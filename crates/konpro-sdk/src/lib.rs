@@ -73,7 +73,7 @@ mod profile;
 pub use account::{
     ACCOUNT_GET_PATH, Account, AccountGet, Experiment, Feature, Quota, SpaceInfo, User, UserPlan,
 };
-pub use client::{API_KEY_HEADER, Auth, AuthMode, Client, ClientBuilder};
+pub use client::{API_KEY_HEADER, Auth, AuthMode, KonProClient, KonProClientBuilder};
 pub use error::{Error, Result};
 #[cfg(feature = "loopback")]
 pub use login::{BrowserLogin, LoginStep};
@@ -94,13 +94,20 @@ pub use oauth_flow_redis::{RedisStore, RedisStoreBuilder};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+/// The OAuth core, for its result type (implementing a [`TokenStore`], a [`Transport`] or an
+/// [`Endpoint`]), its error type inside [`Error`]'s variants, and the rest of its API.
+pub use oauth_flow;
 /// Re-exported from the OAuth core: every type this crate's API names, and what implementing
 /// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `konpro-sdk` is the only
 /// dependency an app needs.
 pub use oauth_flow::{
-    AccessToken, ApiRequest, AuthorizedCode, BaseUrl, BaseUrlError, CallbackError, Clock,
-    ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle, GrantKey, HttpRequest,
-    HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthError, PageLimits,
-    PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token,
-    TokenStore, Transport, Url, async_trait, http,
+    AccessToken, ApiClient, ApiRequest, AuthorizationRequest, AuthorizedCode, BaseUrl,
+    BaseUrlError, CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore,
+    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock,
+    MemoryStore, OAuthClient, OAuthError, PageLimits, PendingAuthorization, ProviderProfile,
+    ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token, TokenManager, TokenStore,
+    Transport, Url, async_trait, http,
 };
+/// Re-exported for the JSON values in [`Account`]'s `extra` maps, untyped calls
+/// (`client.get::<serde_json::Value>(..)`) and [`Endpoint::body`].
+pub use serde_json;
