@@ -26,9 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use konpro_sdk::{
-    Account, Error, FileStore, KonPro, KonProClient, LoginStep, LoopbackError, Url,
-};
+use konpro_sdk::{Account, Error, FileStore, KonPro, KonProClient, LoginStep, LoopbackError, Url};
 use sandbox::{Provider, Sandbox};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
