@@ -488,7 +488,7 @@ mod konpro {
 #[cfg(feature = "askara")]
 mod askara {
     use super::*;
-    use askara_sdk::{Askara, AskaraSession, Error};
+    use askara_sdk::{Askara, AskaraClient, Error};
 
     pub struct H {
         sb: Sandbox,
@@ -502,13 +502,14 @@ mod askara {
             Error::RateLimited { status, .. } => format!("rate limited {status}"),
             Error::Api { status, .. } => format!("api {status}"),
             Error::Decode { .. } => "decode".into(),
+            Error::Unauthorized { .. } => "unauthorized".into(),
             Error::ReauthorizationRequired { .. } => "reauth".into(),
             other => format!("other: {other}"),
         }
     }
 
     impl Harness for H {
-        type Session = AskaraSession;
+        type Session = AskaraClient;
         const NAME: &'static str = "Askara";
         const TOKEN_ROUTE: &'static str = "/askara/oauth2/token";
         const REFRESH_ROUTE: &'static str = "/askara/oauth2/token";
@@ -534,21 +535,21 @@ mod askara {
         fn sandbox(&self) -> &Sandbox {
             &self.sb
         }
-        async fn sign_in(&self, subject: &str) -> Result<AskaraSession, String> {
+        async fn sign_in(&self, subject: &str) -> Result<AskaraClient, String> {
             let (url, pending) = self.askara.authorize_url().unwrap();
             let callback = self.sb.approve(url.as_str()).await.unwrap();
             self.askara
-                .complete_authorization(subject, pending, &callback)
+                .complete(subject, pending, &callback)
                 .await
                 .map_err(|e| label(&e))
         }
-        async fn refresh(&self, session: &AskaraSession) -> Result<(), String> {
+        async fn refresh(&self, session: &AskaraClient) -> Result<(), String> {
             session.refresh().await.map(drop).map_err(|e| label(&e))
         }
-        async fn api_call(&self, session: &AskaraSession) -> Result<(), String> {
+        async fn api_call(&self, session: &AskaraClient) -> Result<(), String> {
             session.profile().await.map(drop).map_err(|e| label(&e))
         }
-        async fn stored_refresh_token(&self, session: &AskaraSession) -> Option<String> {
+        async fn stored_refresh_token(&self, session: &AskaraClient) -> Option<String> {
             stored_refresh(&*self.store, session.key()).await
         }
     }
