@@ -417,7 +417,7 @@ async fn every_fault_on_every_provider_and_operation() {
 #[cfg(feature = "konpro")]
 mod konpro {
     use super::*;
-    use konpro_sdk::{Client, Error, KonPro};
+    use konpro_sdk::{Error, KonPro, KonProClient};
 
     pub struct H {
         sb: Sandbox,
@@ -438,7 +438,7 @@ mod konpro {
     }
 
     impl Harness for H {
-        type Session = Client;
+        type Session = KonProClient;
         const NAME: &'static str = "KonPro";
         const TOKEN_ROUTE: &'static str = "/konpro/v1/oauth/token";
         const REFRESH_ROUTE: &'static str = "/konpro/v1/oauth/refresh_token";
@@ -449,7 +449,7 @@ mod konpro {
             let store = Arc::new(MemoryStore::new());
             let creds = sb.credentials();
             let konpro = KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri)
-                .sandbox(sb.url(sandbox::Provider::KonPro))
+                .base_url(sb.url(sandbox::Provider::KonPro))
                 .store(store.clone())
                 .transport(transport())
                 .retry(retry())
@@ -460,15 +460,15 @@ mod konpro {
         fn sandbox(&self) -> &Sandbox {
             &self.sb
         }
-        async fn sign_in(&self, subject: &str) -> Result<Client, String> {
-            let (url, pending) = self.konpro.login_url().unwrap();
+        async fn sign_in(&self, subject: &str) -> Result<KonProClient, String> {
+            let (url, pending) = self.konpro.authorize_url().unwrap();
             let callback = self.sb.approve(url.as_str()).await.unwrap();
             self.konpro
-                .complete_login(subject, pending, &callback)
+                .complete(subject, pending, &callback)
                 .await
                 .map_err(|e| label(&e))
         }
-        async fn refresh(&self, client: &Client) -> Result<(), String> {
+        async fn refresh(&self, client: &KonProClient) -> Result<(), String> {
             let grant = client.grant().unwrap();
             grant
                 .force_refresh()
@@ -476,10 +476,10 @@ mod konpro {
                 .map(drop)
                 .map_err(|e| label_core(&e))
         }
-        async fn api_call(&self, client: &Client) -> Result<(), String> {
+        async fn api_call(&self, client: &KonProClient) -> Result<(), String> {
             client.account_get().await.map(drop).map_err(|e| label(&e))
         }
-        async fn stored_refresh_token(&self, client: &Client) -> Option<String> {
+        async fn stored_refresh_token(&self, client: &KonProClient) -> Option<String> {
             stored_refresh(&*self.store, client.grant().unwrap().key()).await
         }
     }
