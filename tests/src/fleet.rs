@@ -314,11 +314,11 @@ pub async fn expired_grant(sb: &sandbox::Sandbox, store: Arc<dyn TokenStore>) {
         .approve(url.as_str())
         .await
         .unwrap_or_else(|e| panic!("approve: {e}"));
-    let session = askara
-        .complete_authorization(SUBJECT, pending, &callback)
+    let client = askara
+        .complete(SUBJECT, pending, &callback)
         .await
         .unwrap_or_else(|e| panic!("sign in: {e}"));
-    let key = session.key().clone();
+    let key = client.key().clone();
     let mut token = store
         .load(&key)
         .await
@@ -338,8 +338,8 @@ pub async fn stored_access_fingerprint(
 ) -> String {
     let askara = askara(&sb.url(sandbox::Provider::Askara), store.clone());
     let key = askara
-        .session(SUBJECT)
-        .unwrap_or_else(|e| panic!("session: {e}"))
+        .client(SUBJECT)
+        .unwrap_or_else(|e| panic!("client: {e}"))
         .key()
         .clone();
     let token = store

@@ -1,6 +1,6 @@
 //! End-to-end tests of `askara-sdk` against the in-process sandbox: the authorization code flow,
 //! rotating refresh tokens (SECURITY S16, S17), a refresh storm, the consent page's "Deny" (S6),
-//! a FileStore-backed session across a restart, JWT `exp` as the expiry, scopes (S20), 401
+//! a FileStore-backed client across a restart, JWT `exp` as the expiry, scopes (S20), 401
 //! recovery and a token endpoint outage.
 //!
 //! Time: the SDK gets a `ManualClock` and every jump forward moves it and the sandbox clock
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use askara_sdk::{Askara, AskaraSession, Error, ExposeSecret, FileStore, MemoryStore, TokenStore};
+use askara_sdk::{Askara, AskaraClient, Error, ExposeSecret, FileStore, MemoryStore, TokenStore};
 use oauth_flow::{HttpRequest, HttpResponse, ManualClock, ReqwestTransport, Transport};
 use sandbox::{Fault, Provider, Sandbox};
 
@@ -53,18 +53,15 @@ impl Env {
         .clock(self.clock.clone())
     }
 
-    fn client(&self, store: Arc<dyn TokenStore>) -> Askara {
+    fn askara(&self, store: Arc<dyn TokenStore>) -> Askara {
         self.builder().store(store).build().unwrap()
     }
 
     /// Authorize URL → consent page (Approve) → callback → code exchange.
-    async fn sign_in(&self, askara: &Askara, subject: &str) -> AskaraSession {
+    async fn sign_in(&self, askara: &Askara, subject: &str) -> AskaraClient {
         let (url, pending) = askara.authorize_url().unwrap();
         let callback = self.sb.approve(url.as_str()).await.unwrap();
-        askara
-            .complete_authorization(subject, pending, &callback)
-            .await
-            .unwrap()
+        askara.complete(subject, pending, &callback).await.unwrap()
     }
 
     /// Moves the SDK's and the sandbox's clocks forward together.
@@ -78,29 +75,29 @@ impl Env {
     }
 }
 
-async fn stored_refresh_token(store: &dyn TokenStore, session: &AskaraSession) -> String {
-    let token = store.load(session.key()).await.unwrap().unwrap();
+async fn stored_refresh_token(store: &dyn TokenStore, client: &AskaraClient) -> String {
+    let token = store.load(client.key()).await.unwrap().unwrap();
     token.refresh_token.unwrap().expose_secret().to_owned()
 }
 
-async fn stored_access_token(store: &dyn TokenStore, session: &AskaraSession) -> String {
-    let token = store.load(session.key()).await.unwrap().unwrap();
+async fn stored_access_token(store: &dyn TokenStore, client: &AskaraClient) -> String {
+    let token = store.load(client.key()).await.unwrap().unwrap();
     token.access_token.expose_secret().to_owned()
 }
 
 #[tokio::test]
 async fn authorization_code_flow_reaches_profile_and_organization() {
     let env = Env::start().await;
-    let askara = env.client(Arc::new(MemoryStore::new()));
-    let session = env.sign_in(&askara, "user-1").await;
+    let askara = env.askara(Arc::new(MemoryStore::new()));
+    let client = env.sign_in(&askara, "user-1").await;
     assert_eq!(env.token_calls(), 1, "one code exchange");
 
-    let profile = session.profile().await.unwrap();
+    let profile = client.profile().await.unwrap();
     assert_eq!(profile.id.as_deref(), Some("usr_8f2b1c9d"));
     assert_eq!(profile.email.as_deref(), Some("camille.martin@example.fr"));
     assert_eq!(profile.display_name().as_deref(), Some("Camille Martin"));
 
-    let org = session.organization().await.unwrap();
+    let org = client.organization().await.unwrap();
     assert_eq!(org.id.as_deref(), Some("org_51c7a2e4"));
     assert_eq!(org.name.as_deref(), Some("Martin & Fils"));
     assert_eq!(
@@ -110,14 +107,15 @@ async fn authorization_code_flow_reaches_profile_and_organization() {
     assert_eq!(org.members_count, Some(18));
 
     // The access token is a JWT: its claims are readable (unverified, informational).
-    let claims = session.claims().await.unwrap();
+    let claims = client.claims().await.unwrap();
     assert_eq!(claims.subject.as_deref(), Some("usr_8f2b1c9d"));
     assert!(claims.has_scope("profile") && claims.has_scope("organization"));
     assert_eq!(
         claims.audience,
         vec![env.sb.credentials().askara.client_id.clone()]
     );
-    let token = session.token().await.unwrap().unwrap();
+    let token = client.token().await.unwrap().unwrap();
+    assert_eq!(client.expires_at().await.unwrap(), token.expires_at);
     let (from_response, from_jwt) = (token.expires_at.unwrap(), claims.expires_at.unwrap());
     let skew = from_response
         .duration_since(from_jwt)
@@ -125,7 +123,7 @@ async fn authorization_code_flow_reaches_profile_and_organization() {
     assert!(skew <= Duration::from_secs(5), "expires_in and exp agree");
 
     // Generic typed call on the same API.
-    let raw: serde_json::Value = session.get("v1/profile").await.unwrap();
+    let raw: serde_json::Value = client.get("v1/profile").await.unwrap();
     assert_eq!(raw["locale"], "fr-FR");
     assert_eq!(env.token_calls(), 1, "no refresh needed yet");
     assert_eq!(env.sb.calls(PROFILE_ROUTE), 2);
@@ -189,40 +187,40 @@ async fn s16_rotation_persists_each_refresh_token_and_s17_reuse_needs_reauthoriz
         .transport(witness.clone())
         .build()
         .unwrap();
-    let session = env.sign_in(&askara, "user-rot").await;
-    *witness.key.lock().unwrap() = Some(session.key().clone());
-    let rt0 = stored_refresh_token(&*store, &session).await;
-    let at0 = stored_access_token(&*store, &session).await;
-    session.profile().await.unwrap();
+    let client = env.sign_in(&askara, "user-rot").await;
+    *witness.key.lock().unwrap() = Some(client.key().clone());
+    let rt0 = stored_refresh_token(&*store, &client).await;
+    let at0 = stored_access_token(&*store, &client).await;
+    client.profile().await.unwrap();
 
     // First refresh: a day later.
     env.advance(ALMOST_A_DAY);
-    session.profile().await.unwrap();
+    client.profile().await.unwrap();
     assert_eq!(env.token_calls(), 2, "exchange + one refresh");
-    let rt1 = stored_refresh_token(&*store, &session).await;
-    let at1 = stored_access_token(&*store, &session).await;
+    let rt1 = stored_refresh_token(&*store, &client).await;
+    let at1 = stored_access_token(&*store, &client).await;
     assert_ne!(
         rt1, rt0,
         "the refresh token rotated and the new one is stored"
     );
     assert_ne!(at1, at0);
-    let stored_before_second = store.load(session.key()).await.unwrap().unwrap();
+    let stored_before_second = store.load(client.key()).await.unwrap().unwrap();
 
     // Second refresh: another day later.
     env.advance(DAY);
-    session.organization().await.unwrap();
+    client.organization().await.unwrap();
     assert_eq!(env.token_calls(), 3, "exchange + two refreshes");
-    let rt2 = stored_refresh_token(&*store, &session).await;
+    let rt2 = stored_refresh_token(&*store, &client).await;
     assert_ne!(rt2, rt1);
     assert_ne!(rt2, rt0);
     assert_eq!(
-        session
+        client
             .access_token()
             .await
             .unwrap()
             .secret()
             .expose_secret(),
-        stored_access_token(&*store, &session).await
+        stored_access_token(&*store, &client).await
     );
     assert_eq!(witness.violations.load(Ordering::SeqCst), 0);
     assert!(witness.checked.load(Ordering::SeqCst) >= 3);
@@ -230,11 +228,11 @@ async fn s16_rotation_persists_each_refresh_token_and_s17_reuse_needs_reauthoriz
     // Reuse of a rotated refresh token: another replica restored a stale copy of the store.
     let stale = Arc::new(MemoryStore::new());
     stale
-        .save(session.key(), &stored_before_second)
+        .save(client.key(), &stored_before_second)
         .await
         .unwrap();
-    let replica = env.client(stale.clone());
-    let old = replica.session("user-rot").unwrap();
+    let replica = env.askara(stale.clone());
+    let old = replica.client("user-rot").unwrap();
     env.advance(DAY);
     let before = env.token_calls();
     let err = old.profile().await.unwrap_err();
@@ -249,7 +247,7 @@ async fn s16_rotation_persists_each_refresh_token_and_s17_reuse_needs_reauthoriz
         "one refresh attempt, no retry"
     );
     assert!(
-        stale.load(session.key()).await.unwrap().is_none(),
+        stale.load(client.key()).await.unwrap().is_none(),
         "S17: the dead grant is removed from the store that held it"
     );
     let shown = err.to_string();
@@ -261,15 +259,15 @@ async fn s16_refresh_storm_makes_exactly_one_refresh() {
     const TASKS: usize = 500;
     let env = Env::start().await;
     let store = Arc::new(MemoryStore::new());
-    let askara = env.client(store.clone());
-    let session = env.sign_in(&askara, "user-storm").await;
-    let rt0 = stored_refresh_token(&*store, &session).await;
+    let askara = env.askara(store.clone());
+    let client = env.sign_in(&askara, "user-storm").await;
+    let rt0 = stored_refresh_token(&*store, &client).await;
     env.advance(ALMOST_A_DAY);
     env.sb.reset_calls();
 
     let mut tasks = Vec::with_capacity(TASKS);
     for _ in 0..TASKS {
-        let s = session.clone();
+        let s = client.clone();
         tasks.push(tokio::spawn(async move {
             let token = s.access_token().await?;
             s.profile().await?;
@@ -289,20 +287,20 @@ async fn s16_refresh_storm_makes_exactly_one_refresh() {
     assert_eq!(env.sb.calls(PROFILE_ROUTE), TASKS as u64, "no 401 retries");
     tokens.dedup();
     assert_eq!(tokens.len(), 1, "every task got the same new token");
-    assert_eq!(tokens[0], stored_access_token(&*store, &session).await);
-    assert_ne!(stored_refresh_token(&*store, &session).await, rt0);
+    assert_eq!(tokens[0], stored_access_token(&*store, &client).await);
+    assert_ne!(stored_refresh_token(&*store, &client).await, rt0);
 }
 
 #[tokio::test]
 async fn s6_denied_consent_is_a_typed_error_and_sends_nothing() {
     let env = Env::start().await;
     let store = Arc::new(MemoryStore::new());
-    let askara = env.client(store.clone());
+    let askara = env.askara(store.clone());
     let (url, pending) = askara.authorize_url().unwrap();
     let callback = env.sb.deny(url.as_str()).await.unwrap();
     assert!(callback.contains("error=access_denied"));
     let err = askara
-        .complete_authorization("user-deny", pending, &callback)
+        .complete("user-deny", pending, &callback)
         .await
         .unwrap_err();
     assert!(err.is_access_denied(), "{err:?}");
@@ -315,7 +313,7 @@ async fn s6_denied_consent_is_a_typed_error_and_sends_nothing() {
     let (other_url, _) = askara.authorize_url().unwrap();
     let other_callback = env.sb.approve(other_url.as_str()).await.unwrap();
     let err = askara
-        .complete_authorization("user-deny", pending, &other_callback)
+        .complete("user-deny", pending, &other_callback)
         .await
         .unwrap_err();
     assert!(
@@ -339,10 +337,10 @@ async fn file_store_session_survives_a_restart() {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     }
     let rt_before = {
-        let askara = env.client(Arc::new(FileStore::new(dir.path())));
-        let session = env.sign_in(&askara, "alice").await;
-        session.profile().await.unwrap();
-        session
+        let askara = env.askara(Arc::new(FileStore::new(dir.path())));
+        let client = env.sign_in(&askara, "alice").await;
+        client.profile().await.unwrap();
+        client
             .token()
             .await
             .unwrap()
@@ -354,14 +352,14 @@ async fn file_store_session_survives_a_restart() {
     }; // the first "process" ends here
 
     env.sb.reset_calls();
-    let askara = env.client(Arc::new(FileStore::new(dir.path())));
+    let askara = env.askara(Arc::new(FileStore::new(dir.path())));
     assert!(askara.restore("bob").await.unwrap().is_none());
-    let session = askara
+    let client = askara
         .restore("alice")
         .await
         .unwrap()
         .expect("alice's grant is on disk");
-    let profile = session.profile().await.unwrap();
+    let profile = client.profile().await.unwrap();
     assert_eq!(profile.id.as_deref(), Some("usr_8f2b1c9d"));
     assert_eq!(
         env.token_calls(),
@@ -371,14 +369,14 @@ async fn file_store_session_survives_a_restart() {
 
     // The restored grant refreshes, and the rotated refresh token lands on disk.
     env.advance(ALMOST_A_DAY);
-    session.organization().await.unwrap();
+    client.organization().await.unwrap();
     assert_eq!(env.token_calls(), 1);
     let reread = FileStore::new(dir.path());
-    let on_disk = stored_refresh_token(&reread, &session).await;
+    let on_disk = stored_refresh_token(&reread, &client).await;
     assert_ne!(on_disk, rt_before);
 
     // A third "process" picks up the rotated token without refreshing.
-    let third = env.client(Arc::new(FileStore::new(dir.path())));
+    let third = env.askara(Arc::new(FileStore::new(dir.path())));
     third
         .restore("alice")
         .await
@@ -394,11 +392,11 @@ async fn file_store_session_survives_a_restart() {
 async fn jwt_exp_sets_the_expiry_when_expires_in_is_absent() {
     let env = Env::start().await;
     env.sb.set_omit_expires_in(Provider::Askara, true);
-    let askara = env.client(Arc::new(MemoryStore::new()));
-    let session = env.sign_in(&askara, "user-exp").await;
+    let askara = env.askara(Arc::new(MemoryStore::new()));
+    let client = env.sign_in(&askara, "user-exp").await;
 
-    let token = session.token().await.unwrap().unwrap();
-    let claims = session.claims().await.unwrap();
+    let token = client.token().await.unwrap().unwrap();
+    let claims = client.claims().await.unwrap();
     assert!(
         token.expires_at.is_some(),
         "expiry known without expires_in"
@@ -418,10 +416,10 @@ async fn jwt_exp_sets_the_expiry_when_expires_in_is_absent() {
     // Proactive refresh driven by `exp`: no 401 first (one profile call), one token call.
     env.advance(ALMOST_A_DAY);
     env.sb.reset_calls();
-    session.profile().await.unwrap();
+    client.profile().await.unwrap();
     assert_eq!(env.token_calls(), 1);
     assert_eq!(env.sb.calls(PROFILE_ROUTE), 1);
-    let renewed = session.token().await.unwrap().unwrap();
+    let renewed = client.token().await.unwrap().unwrap();
     assert!(renewed.expires_at > token.expires_at);
 }
 
@@ -440,10 +438,10 @@ async fn s20_missing_scope_is_typed_and_refreshing_does_not_help() {
         .scopes([askara_sdk::SCOPE_PROFILE])
         .build()
         .unwrap();
-    let session = env.sign_in(&askara, "user-scope").await;
-    assert_eq!(session.claims().await.unwrap().scopes, vec!["profile"]);
-    session.profile().await.unwrap();
-    let err = session.organization().await.unwrap_err();
+    let client = env.sign_in(&askara, "user-scope").await;
+    assert_eq!(client.claims().await.unwrap().scopes, vec!["profile"]);
+    client.profile().await.unwrap();
+    let err = client.organization().await.unwrap_err();
     assert!(matches!(err, Error::InsufficientScope { .. }), "{err:?}");
     assert_eq!(err.status(), Some(403));
     assert_eq!(env.token_calls(), 1, "403 causes no refresh");
@@ -452,27 +450,42 @@ async fn s20_missing_scope_is_typed_and_refreshing_does_not_help() {
 #[tokio::test]
 async fn s20_a_401_causes_one_refresh_and_one_retry() {
     let env = Env::start().await;
-    let askara = env.client(Arc::new(MemoryStore::new()));
-    let session = env.sign_in(&askara, "user-401").await;
+    let askara = env.askara(Arc::new(MemoryStore::new()));
+    let client = env.sign_in(&askara, "user-401").await;
     // Only the sandbox's clock moves: the SDK believes its token valid, Askara does not.
     env.sb.advance_clock(DAY + Duration::from_secs(60));
     env.sb.reset_calls();
-    let org = session.organization().await.unwrap();
+    let org = client.organization().await.unwrap();
     assert_eq!(org.name.as_deref(), Some("Martin & Fils"));
     assert_eq!(env.token_calls(), 1);
     assert_eq!(env.sb.calls(ORG_ROUTE), 2, "the 401, then the retry");
+}
+
+/// A 401 that outlives the refresh and the retry is the shared `Unauthorized` variant.
+#[tokio::test]
+async fn s20_a_second_401_is_unauthorized() {
+    let env = Env::start().await;
+    let askara = env.askara(Arc::new(MemoryStore::new()));
+    let client = env.sign_in(&askara, "user-401-twice").await;
+    env.sb.reset_calls();
+    env.sb.inject(PROFILE_ROUTE, Fault::Status(401), 2);
+    let err = client.profile().await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(env.token_calls(), 1, "one refresh");
+    assert_eq!(env.sb.calls(PROFILE_ROUTE), 2, "the 401, then one retry");
 }
 
 #[tokio::test]
 async fn s13_token_endpoint_outage_keeps_the_grant() {
     let env = Env::start().await;
     let store = Arc::new(MemoryStore::new());
-    let askara = env.client(store.clone());
-    let session = env.sign_in(&askara, "user-outage").await;
-    let rt0 = stored_refresh_token(&*store, &session).await;
+    let askara = env.askara(store.clone());
+    let client = env.sign_in(&askara, "user-outage").await;
+    let rt0 = stored_refresh_token(&*store, &client).await;
     env.advance(ALMOST_A_DAY);
     env.sb.inject(TOKEN_ROUTE, Fault::HtmlError(502), 1);
-    let err = session.profile().await.unwrap_err();
+    let err = client.profile().await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -481,27 +494,28 @@ async fn s13_token_endpoint_outage_keeps_the_grant() {
         "{err:?}"
     );
     assert_eq!(
-        stored_refresh_token(&*store, &session).await,
+        stored_refresh_token(&*store, &client).await,
         rt0,
         "nothing lost"
     );
     // Next call: the refresh goes through with the same (unused) refresh token.
-    session.profile().await.unwrap();
-    assert_ne!(stored_refresh_token(&*store, &session).await, rt0);
+    client.profile().await.unwrap();
+    assert_ne!(stored_refresh_token(&*store, &client).await, rt0);
 }
 
 #[tokio::test]
 async fn forget_removes_the_grant() {
     let env = Env::start().await;
     let store = Arc::new(MemoryStore::new());
-    let askara = env.client(store.clone());
-    let session = env.sign_in(&askara, "user-bye").await;
-    session.forget().await.unwrap();
-    assert!(store.load(session.key()).await.unwrap().is_none());
-    let err = session.profile().await.unwrap_err();
+    let askara = env.askara(store.clone());
+    let client = env.sign_in(&askara, "user-bye").await;
+    client.forget().await.unwrap();
+    assert!(store.load(client.key()).await.unwrap().is_none());
+    let err = client.profile().await.unwrap_err();
     assert!(
         matches!(err, Error::ReauthorizationRequired { .. }),
         "{err:?}"
     );
     assert!(askara.restore("user-bye").await.unwrap().is_none());
+    assert_eq!(client.expires_at().await.unwrap(), None, "nothing stored");
 }

@@ -146,7 +146,7 @@ async fn visible_text(browser: &WebDriver, css: &str) -> String {
 fn konpro(sb: &Sandbox) -> KonPro {
     let creds = sb.credentials();
     KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri)
-        .sandbox(sb.url(Provider::KonPro))
+        .base_url(sb.url(Provider::KonPro))
         .build()
         .unwrap()
 }
@@ -158,7 +158,7 @@ async fn login_in_browser(
     browser: &WebDriver,
     button: &str,
     shot_prefix: &str,
-) -> konpro_sdk::Result<konpro_sdk::Client> {
+) -> konpro_sdk::Result<konpro_sdk::KonProClient> {
     let (url_tx, url_rx) = oneshot::channel();
     let login = konpro.login_with("browser-user", |url| async move {
         url_tx.send(url).map_err(|_| "the browser side is gone")
@@ -255,7 +255,7 @@ async fn s5_deny_in_chromium_gives_the_typed_access_denied_error() {
         .expect_err("Deny ends the login with an error");
     assert!(err.is_access_denied(), "{err:?}");
     assert_eq!(sb.calls("/konpro/v1/oauth/token"), 0, "nothing exchanged");
-    assert!(!konpro.is_logged_in("browser-user").await.unwrap());
+    assert!(konpro.restore("browser-user").await.unwrap().is_none());
 
     assert_eq!(visible_text(&browser, "h1").await, "Access not granted");
     screenshot(&browser, "receiver-denied-1280.png", DESKTOP.0).await;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use askara_sdk::{Askara, AskaraSession, Error, MemoryStore};
+use askara_sdk::{Askara, AskaraClient, Error, MemoryStore};
 use oauth_flow::ManualClock;
 use sandbox::{Provider, Sandbox};
 
@@ -53,8 +53,8 @@ impl<F: Future> Future for CancelAfter<F> {
     }
 }
 
-async fn must_complete(session: &AskaraSession, when: &str) {
-    match tokio::time::timeout(HANG, session.profile()).await {
+async fn must_complete(client: &AskaraClient, when: &str) {
+    match tokio::time::timeout(HANG, client.profile()).await {
         Ok(Ok(_)) => {}
         Ok(Err(e @ Error::ReauthorizationRequired { .. })) => {
             panic!("{when}: the rotated refresh token was lost: {e}")
@@ -82,10 +82,7 @@ async fn dropping_api_calls_at_any_await_point_keeps_the_grant_usable() {
     .unwrap();
     let (url, pending) = askara.authorize_url().unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
-    let session = askara
-        .complete_authorization("user-1", pending, &callback)
-        .await
-        .unwrap();
+    let client = askara.complete("user-1", pending, &callback).await.unwrap();
 
     let (mut cancelled, mut completed) = (0, 0);
     for i in 0..ITERATIONS {
@@ -93,7 +90,7 @@ async fn dropping_api_calls_at_any_await_point_keeps_the_grant_usable() {
         let outcome = if i % 2 == 0 {
             let polls = (i / 2) % 48;
             CancelAfter {
-                inner: Some(Box::pin(session.profile())),
+                inner: Some(Box::pin(client.profile())),
                 polls,
             }
             .await
@@ -101,7 +98,7 @@ async fn dropping_api_calls_at_any_await_point_keeps_the_grant_usable() {
             // Spread over 0–5 ms without a random source: 7919 is prime to 5000.
             let after = Duration::from_micros((i as u64 * 7919) % 5_000);
             tokio::select! {
-                out = session.profile() => Some(out),
+                out = client.profile() => Some(out),
                 () = tokio::time::sleep(after) => None,
             }
         };
@@ -114,11 +111,11 @@ async fn dropping_api_calls_at_any_await_point_keeps_the_grant_usable() {
             Some(Err(e)) => panic!("iteration {i}: {e:?}"),
         }
         if i % 10 == 9 {
-            must_complete(&session, &format!("after iteration {i}")).await;
+            must_complete(&client, &format!("after iteration {i}")).await;
         }
     }
-    must_complete(&session, "at the end").await;
-    session.refresh().await.unwrap();
+    must_complete(&client, "at the end").await;
+    client.refresh().await.unwrap();
     println!(
         "{ITERATIONS} calls: {cancelled} dropped mid-flight, {completed} completed; {} token \
          requests; the grant still refreshes and serves calls",

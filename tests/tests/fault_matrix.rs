@@ -417,7 +417,7 @@ async fn every_fault_on_every_provider_and_operation() {
 #[cfg(feature = "konpro")]
 mod konpro {
     use super::*;
-    use konpro_sdk::{Client, Error, KonPro};
+    use konpro_sdk::{Error, KonPro, KonProClient};
 
     pub struct H {
         sb: Sandbox,
@@ -438,7 +438,7 @@ mod konpro {
     }
 
     impl Harness for H {
-        type Session = Client;
+        type Session = KonProClient;
         const NAME: &'static str = "KonPro";
         const TOKEN_ROUTE: &'static str = "/konpro/v1/oauth/token";
         const REFRESH_ROUTE: &'static str = "/konpro/v1/oauth/refresh_token";
@@ -449,7 +449,7 @@ mod konpro {
             let store = Arc::new(MemoryStore::new());
             let creds = sb.credentials();
             let konpro = KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri)
-                .sandbox(sb.url(sandbox::Provider::KonPro))
+                .base_url(sb.url(sandbox::Provider::KonPro))
                 .store(store.clone())
                 .transport(transport())
                 .retry(retry())
@@ -460,15 +460,15 @@ mod konpro {
         fn sandbox(&self) -> &Sandbox {
             &self.sb
         }
-        async fn sign_in(&self, subject: &str) -> Result<Client, String> {
-            let (url, pending) = self.konpro.login_url().unwrap();
+        async fn sign_in(&self, subject: &str) -> Result<KonProClient, String> {
+            let (url, pending) = self.konpro.authorize_url().unwrap();
             let callback = self.sb.approve(url.as_str()).await.unwrap();
             self.konpro
-                .complete_login(subject, pending, &callback)
+                .complete(subject, pending, &callback)
                 .await
                 .map_err(|e| label(&e))
         }
-        async fn refresh(&self, client: &Client) -> Result<(), String> {
+        async fn refresh(&self, client: &KonProClient) -> Result<(), String> {
             let grant = client.grant().unwrap();
             grant
                 .force_refresh()
@@ -476,10 +476,10 @@ mod konpro {
                 .map(drop)
                 .map_err(|e| label_core(&e))
         }
-        async fn api_call(&self, client: &Client) -> Result<(), String> {
+        async fn api_call(&self, client: &KonProClient) -> Result<(), String> {
             client.account_get().await.map(drop).map_err(|e| label(&e))
         }
-        async fn stored_refresh_token(&self, client: &Client) -> Option<String> {
+        async fn stored_refresh_token(&self, client: &KonProClient) -> Option<String> {
             stored_refresh(&*self.store, client.grant().unwrap().key()).await
         }
     }
@@ -488,7 +488,7 @@ mod konpro {
 #[cfg(feature = "askara")]
 mod askara {
     use super::*;
-    use askara_sdk::{Askara, AskaraSession, Error};
+    use askara_sdk::{Askara, AskaraClient, Error};
 
     pub struct H {
         sb: Sandbox,
@@ -502,13 +502,14 @@ mod askara {
             Error::RateLimited { status, .. } => format!("rate limited {status}"),
             Error::Api { status, .. } => format!("api {status}"),
             Error::Decode { .. } => "decode".into(),
+            Error::Unauthorized { .. } => "unauthorized".into(),
             Error::ReauthorizationRequired { .. } => "reauth".into(),
             other => format!("other: {other}"),
         }
     }
 
     impl Harness for H {
-        type Session = AskaraSession;
+        type Session = AskaraClient;
         const NAME: &'static str = "Askara";
         const TOKEN_ROUTE: &'static str = "/askara/oauth2/token";
         const REFRESH_ROUTE: &'static str = "/askara/oauth2/token";
@@ -534,21 +535,21 @@ mod askara {
         fn sandbox(&self) -> &Sandbox {
             &self.sb
         }
-        async fn sign_in(&self, subject: &str) -> Result<AskaraSession, String> {
+        async fn sign_in(&self, subject: &str) -> Result<AskaraClient, String> {
             let (url, pending) = self.askara.authorize_url().unwrap();
             let callback = self.sb.approve(url.as_str()).await.unwrap();
             self.askara
-                .complete_authorization(subject, pending, &callback)
+                .complete(subject, pending, &callback)
                 .await
                 .map_err(|e| label(&e))
         }
-        async fn refresh(&self, session: &AskaraSession) -> Result<(), String> {
+        async fn refresh(&self, session: &AskaraClient) -> Result<(), String> {
             session.refresh().await.map(drop).map_err(|e| label(&e))
         }
-        async fn api_call(&self, session: &AskaraSession) -> Result<(), String> {
+        async fn api_call(&self, session: &AskaraClient) -> Result<(), String> {
             session.profile().await.map(drop).map_err(|e| label(&e))
         }
-        async fn stored_refresh_token(&self, session: &AskaraSession) -> Option<String> {
+        async fn stored_refresh_token(&self, session: &AskaraClient) -> Option<String> {
             stored_refresh(&*self.store, session.key()).await
         }
     }
@@ -651,7 +652,7 @@ mod kustomer {
 mod konvert {
     use super::*;
     use konvert_sdk::operations::{GetViewer, get_viewer};
-    use konvert_sdk::{Auth, Environment, Error, KonvertClient, SecretString};
+    use konvert_sdk::{Auth, Error, KonvertClient, SecretString};
     use oauth_flow::ManualClock;
 
     pub struct H {
@@ -690,13 +691,11 @@ mod konvert {
         }
         async fn sign_in(&self, _subject: &str) -> Result<KonvertClient, String> {
             let creds = &self.sb.credentials().konvert;
-            let client = KonvertClient::builder(
-                Environment::custom(self.sb.url(sandbox::Provider::Konvert)),
-                Auth::client_credentials(
-                    creds.api_key.clone(),
-                    SecretString::from(creds.api_secret.clone()),
-                ),
-            )
+            let client = KonvertClient::builder(Auth::client_credentials(
+                creds.api_key.clone(),
+                SecretString::from(creds.api_secret.clone()),
+            ))
+            .base_url(self.sb.url(sandbox::Provider::Konvert))
             .transport(transport())
             .clock(self.clock.clone())
             .retry(retry())

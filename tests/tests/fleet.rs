@@ -252,10 +252,7 @@ mod redis {
         let askara = fleet::askara(&sb.url(Provider::Askara), store.clone());
         let (url, pending) = askara.authorize_url().unwrap();
         let callback = sb.approve(url.as_str()).await.unwrap();
-        askara
-            .complete_authorization("alice", pending, &callback)
-            .await
-            .unwrap();
+        askara.complete("alice", pending, &callback).await.unwrap();
         let grant = m.grant("alice");
         let warm = grant.access_token().await.unwrap();
 
@@ -293,10 +290,7 @@ mod redis {
         for subject in ["alice", "bob"] {
             let (url, pending) = askara.authorize_url().unwrap();
             let callback = sb.approve(url.as_str()).await.unwrap();
-            askara
-                .complete_authorization(subject, pending, &callback)
-                .await
-                .unwrap();
+            askara.complete(subject, pending, &callback).await.unwrap();
         }
         let warm_process = manager(&sb, store.clone(), clock.clone());
         let alice = warm_process.grant("alice");
@@ -307,10 +301,7 @@ mod redis {
         let carol = loop {
             let (url, pending) = askara.authorize_url().unwrap();
             let callback = sb.approve(url.as_str()).await.unwrap();
-            match askara
-                .complete_authorization("carol", pending, &callback)
-                .await
-            {
+            match askara.complete("carol", pending, &callback).await {
                 Ok(s) => break s,
                 // The first calls after the restart may meet the dropped connection.
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use konpro_sdk::{
-    Account, AccountGet, ApiRequest, AuthMode, CallbackError, Client, Error, ErrorCode, FileStore,
-    KonPro, SecretString, Token, TokenStore, Url,
+    Account, AccountGet, ApiRequest, AuthMode, CallbackError, Error, ErrorCode, FileStore, KonPro,
+    KonProClient, SecretString, Token, TokenStore, Url,
 };
 use oauth_flow::{ExposeSecret, ManualClock, RetryPolicy};
 use sandbox::{Fault, Provider, Sandbox};
@@ -32,7 +32,7 @@ async fn sandbox() -> Sandbox {
 
 fn builder(sb: &Sandbox) -> konpro_sdk::KonProBuilder {
     let creds = sb.credentials();
-    KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri).sandbox(sb.url(Provider::KonPro))
+    KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri).base_url(sb.url(Provider::KonPro))
 }
 
 fn konpro(sb: &Sandbox) -> KonPro {
@@ -50,13 +50,10 @@ fn api_key(sb: &Sandbox) -> SecretString {
 }
 
 /// Authorize URL → the sandbox approves like a browser → callback → code exchange.
-async fn login(sb: &Sandbox, konpro: &KonPro, subject: &str) -> Client {
-    let (url, pending) = konpro.login_url().unwrap();
+async fn login(sb: &Sandbox, konpro: &KonPro, subject: &str) -> KonProClient {
+    let (url, pending) = konpro.authorize_url().unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
-    konpro
-        .complete_login(subject, pending, &callback)
-        .await
-        .unwrap()
+    konpro.complete(subject, pending, &callback).await.unwrap()
 }
 
 fn assert_sandbox_account(account: &Account) {
@@ -79,7 +76,7 @@ fn assert_sandbox_account(account: &Account) {
 async fn full_login_then_account_get_with_bearer() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     assert!(
         url.as_str()
             .starts_with(&format!("{}/oauth/authorize?", sb.url(Provider::KonPro)))
@@ -88,14 +85,11 @@ async fn full_login_then_account_get_with_bearer() {
     assert!(callback.starts_with(&sb.credentials().redirect_uri));
     assert_eq!(sb.calls(AUTHORIZE), 1);
 
-    let client = konpro
-        .complete_login("user-1", pending, &callback)
-        .await
-        .unwrap();
+    let client = konpro.complete("user-1", pending, &callback).await.unwrap();
     assert_eq!(client.auth_mode(), AuthMode::OAuth);
     assert_eq!(client.subject(), Some("user-1"));
-    assert!(konpro.is_logged_in("user-1").await.unwrap());
-    let token = client.grant().unwrap().token().await.unwrap().unwrap();
+    assert!(konpro.restore("user-1").await.unwrap().is_some());
+    let token = client.token().await.unwrap().unwrap();
     assert!(token.refresh_token.is_some() && token.expires_at.is_some());
 
     let account = client.account_get().await.unwrap();
@@ -118,8 +112,8 @@ async fn full_login_then_account_get_with_bearer() {
 #[tokio::test]
 async fn account_get_with_an_api_key_needs_no_login() {
     let sb = sandbox().await;
-    let client = Client::api_key(api_key(&sb))
-        .sandbox(sb.url(Provider::KonPro))
+    let client = KonProClient::api_key(api_key(&sb))
+        .base_url(sb.url(Provider::KonPro))
         .build()
         .unwrap();
     assert_eq!(client.auth_mode(), AuthMode::ApiKey);
@@ -130,6 +124,10 @@ async fn account_get_with_an_api_key_needs_no_login() {
     let from_app = konpro(&sb).api_key_client(api_key(&sb)).unwrap();
     assert_sandbox_account(&from_app.account_get().await.unwrap());
     assert_eq!(sb.calls(ACCOUNT), 2);
+    // Nothing to refresh with an API key: a typed error, no request.
+    let err = from_app.refresh().await.unwrap_err();
+    assert!(matches!(err, Error::ApiKeyMode { .. }), "{err:?}");
+    assert_eq!(from_app.expires_at().await.unwrap(), None);
     assert_eq!(sb.calls(TOKEN) + sb.calls(REFRESH), 0);
 }
 
@@ -137,8 +135,8 @@ async fn account_get_with_an_api_key_needs_no_login() {
 async fn a_wrong_api_key_is_unauthorized_without_retry_and_never_echoed() {
     let sb = sandbox().await;
     let wrong = "kp_test_WRONG_canary_5d1c";
-    let client = Client::api_key(SecretString::from(wrong.to_owned()))
-        .sandbox(sb.url(Provider::KonPro))
+    let client = KonProClient::api_key(SecretString::from(wrong.to_owned()))
+        .base_url(sb.url(Provider::KonPro))
         .build()
         .unwrap();
     let err = client.account_get().await.unwrap_err();
@@ -174,7 +172,7 @@ async fn s1_a_forged_or_missing_state_is_rejected_with_zero_token_calls() {
     let konpro = konpro(&sb);
 
     // One character off.
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
     let state = Url::parse(&callback)
         .unwrap()
@@ -187,7 +185,7 @@ async fn s1_a_forged_or_missing_state_is_rejected_with_zero_token_calls() {
     forged_state.push(if last == 'A' { 'B' } else { 'A' });
     let forged = callback.replace(&format!("state={state}"), &format!("state={forged_state}"));
     let err = konpro
-        .complete_login("user-1", pending, &forged)
+        .complete("user-1", pending, &forged)
         .await
         .unwrap_err();
     assert!(
@@ -196,11 +194,11 @@ async fn s1_a_forged_or_missing_state_is_rejected_with_zero_token_calls() {
     );
 
     // Another login's pending authorization (the attacker's own state).
-    let (url_a, _pending_a) = konpro.login_url().unwrap();
-    let (_url_b, pending_b) = konpro.login_url().unwrap();
+    let (url_a, _pending_a) = konpro.authorize_url().unwrap();
+    let (_url_b, pending_b) = konpro.authorize_url().unwrap();
     let callback_a = sb.approve(url_a.as_str()).await.unwrap();
     let err = konpro
-        .complete_login("user-1", pending_b, &callback_a)
+        .complete("user-1", pending_b, &callback_a)
         .await
         .unwrap_err();
     assert!(
@@ -209,7 +207,7 @@ async fn s1_a_forged_or_missing_state_is_rejected_with_zero_token_calls() {
     );
 
     // No state at all.
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
     let no_state: String = {
         let mut u = Url::parse(&callback).unwrap();
@@ -222,7 +220,7 @@ async fn s1_a_forged_or_missing_state_is_rejected_with_zero_token_calls() {
         u.into()
     };
     let err = konpro
-        .complete_login("user-1", pending, &no_state)
+        .complete("user-1", pending, &no_state)
         .await
         .unwrap_err();
     assert!(
@@ -235,19 +233,19 @@ async fn s1_a_forged_or_missing_state_is_rejected_with_zero_token_calls() {
         0,
         "no code may be exchanged after a bad callback"
     );
-    assert!(!konpro.is_logged_in("user-1").await.unwrap());
+    assert!(konpro.restore("user-1").await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn s4_a_callback_on_another_redirect_uri_is_rejected_with_zero_token_calls() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
     let elsewhere = callback.replacen("/callback?", "/evil?", 1);
     assert_ne!(elsewhere, callback);
     let err = konpro
-        .complete_login("user-1", pending, &elsewhere)
+        .complete("user-1", pending, &elsewhere)
         .await
         .unwrap_err();
     assert!(
@@ -261,10 +259,10 @@ async fn s4_a_callback_on_another_redirect_uri_is_rejected_with_zero_token_calls
 async fn s6_a_denied_consent_is_typed_and_sends_nothing() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let callback = sb.deny(url.as_str()).await.unwrap();
     let err = konpro
-        .complete_login("user-1", pending, &callback)
+        .complete("user-1", pending, &callback)
         .await
         .unwrap_err();
     assert!(err.is_access_denied(), "{err:?}");
@@ -276,17 +274,14 @@ async fn s6_a_denied_consent_is_typed_and_sends_nothing() {
 async fn s1_s28_a_replayed_callback_is_refused_before_the_token_endpoint() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     // A web app parks the pending authorization in its session; a replayed request loads it twice.
     let parked = serde_json::to_string(&pending).unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
-    konpro
-        .complete_login("user-1", pending, &callback)
-        .await
-        .unwrap();
+    konpro.complete("user-1", pending, &callback).await.unwrap();
     let replay = serde_json::from_str(&parked).unwrap();
     let err = konpro
-        .complete_login("user-2", replay, &callback)
+        .complete("user-2", replay, &callback)
         .await
         .unwrap_err();
     // S1: the SDK refuses the replay itself, so the code is never sent twice (the sandbox
@@ -299,7 +294,7 @@ async fn s1_s28_a_replayed_callback_is_refused_before_the_token_endpoint() {
         "{err:?}"
     );
     assert_eq!(sb.calls(TOKEN), 1);
-    assert!(!konpro.is_logged_in("user-2").await.unwrap());
+    assert!(konpro.restore("user-2").await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -308,7 +303,7 @@ async fn s21_an_expiring_token_is_refreshed_before_use_at_the_refresh_endpoint()
     let (konpro, clock) = konpro_with_clock(&sb);
     let client = login(&sb, &konpro, "user-1").await;
     client.account_get().await.unwrap();
-    let before = client.grant().unwrap().token().await.unwrap().unwrap();
+    let before = client.token().await.unwrap().unwrap();
 
     // Both clocks move past the token's lifetime (KonPro's sandbox default: 3600 s).
     clock.advance(Duration::from_secs(3600));
@@ -322,13 +317,50 @@ async fn s21_an_expiring_token_is_refreshed_before_use_at_the_refresh_endpoint()
     );
     assert_eq!(sb.calls(ACCOUNT), 2, "no 401 round trip");
 
-    let after = client.grant().unwrap().token().await.unwrap().unwrap();
+    let after = client.token().await.unwrap().unwrap();
     assert!(after.expires_at > before.expires_at);
     // KonPro issues no new refresh token: the old one is kept (RFC 6749 §6).
     assert!(after.refresh_token.is_some());
 
     client.account_get().await.unwrap();
     assert_eq!(sb.calls(REFRESH), 1, "the new token is used while fresh");
+}
+
+#[tokio::test]
+async fn refresh_forces_one_refresh_and_the_client_reports_the_new_token_and_expiry() {
+    let sb = sandbox().await;
+    let (konpro, clock) = konpro_with_clock(&sb);
+    let client = login(&sb, &konpro, "user-1").await;
+    let before = client.expires_at().await.unwrap().unwrap();
+    let first = client.access_token().await.unwrap();
+    assert_eq!(sb.calls(REFRESH), 0, "a fresh token is served as it is");
+
+    clock.advance(Duration::from_secs(60));
+    sb.advance_clock(Duration::from_secs(60));
+    let renewed = client.refresh().await.unwrap();
+    assert_eq!(
+        sb.calls(REFRESH),
+        1,
+        "one refresh, though the token was not due"
+    );
+    assert_eq!(
+        sb.calls(TOKEN),
+        1,
+        "refreshes never go to the token endpoint"
+    );
+    assert!(!renewed.same_as(&first));
+    assert!(client.access_token().await.unwrap().same_as(&renewed));
+    assert!(client.expires_at().await.unwrap().unwrap() > before);
+    let stored = client.token().await.unwrap().unwrap();
+    assert!(renewed.same_as(&konpro_sdk::AccessToken::new(stored.access_token)));
+
+    assert_sandbox_account(&client.account_get().await.unwrap());
+    assert_eq!(sb.calls(REFRESH), 1);
+    assert_eq!(
+        sb.calls(ACCOUNT),
+        1,
+        "the renewed token was accepted at once"
+    );
 }
 
 /// Issue 18: a token living less than the 60 s refresh margin is not due on arrival (the
@@ -387,7 +419,7 @@ async fn s12_without_expires_in_the_token_is_refreshed_on_401() {
     sb.set_omit_expires_in(Provider::KonPro, true);
     let konpro = konpro(&sb);
     let client = login(&sb, &konpro, "user-1").await;
-    let token = client.grant().unwrap().token().await.unwrap().unwrap();
+    let token = client.token().await.unwrap().unwrap();
     assert!(token.expires_at.is_none());
     sb.advance_clock(Duration::from_secs(2 * 3600));
     client.account_get().await.unwrap();
@@ -446,7 +478,7 @@ async fn s17_a_rejected_refresh_token_requires_a_new_login() {
     assert_eq!(sb.calls(REFRESH), 1);
     assert_eq!(sb.calls(ACCOUNT), 0);
     assert!(
-        !konpro.is_logged_in("user-1").await.unwrap(),
+        konpro.restore("user-1").await.unwrap().is_none(),
         "the dead grant is removed"
     );
 
@@ -459,20 +491,20 @@ async fn s17_a_rejected_refresh_token_requires_a_new_login() {
 }
 
 #[tokio::test]
-async fn one_client_serves_many_users_and_logout_forgets_one() {
+async fn one_client_serves_many_users_and_forget_logs_one_out() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
     let alice = login(&sb, &konpro, "alice").await;
     let bob = login(&sb, &konpro, "bob").await;
-    let a = alice.grant().unwrap().token().await.unwrap().unwrap();
-    let b = bob.grant().unwrap().token().await.unwrap().unwrap();
+    let a = alice.token().await.unwrap().unwrap();
+    let b = bob.token().await.unwrap().unwrap();
     assert_ne!(
         a.access_token.expose_secret(),
         b.access_token.expose_secret()
     );
 
-    konpro.logout("alice").await.unwrap();
-    assert!(!konpro.is_logged_in("alice").await.unwrap());
+    alice.forget().await.unwrap();
+    assert!(konpro.restore("alice").await.unwrap().is_none());
     let err = konpro
         .client("alice")
         .unwrap()
@@ -494,15 +526,8 @@ async fn s26_logins_survive_a_restart_with_a_file_store() {
     }
     // A new process: a new client over the same directory.
     let konpro = builder(&sb).store(store()).build().unwrap();
-    assert!(konpro.is_logged_in("user-1").await.unwrap());
-    assert_sandbox_account(
-        &konpro
-            .client("user-1")
-            .unwrap()
-            .account_get()
-            .await
-            .unwrap(),
-    );
+    let restored = konpro.restore("user-1").await.unwrap().unwrap();
+    assert_sandbox_account(&restored.account_get().await.unwrap());
     assert_eq!(sb.calls(TOKEN), 1);
 }
 
@@ -511,22 +536,22 @@ async fn s13_a_failed_code_exchange_is_not_retried() {
     let sb = sandbox().await;
     let konpro = konpro(&sb);
     sb.inject(TOKEN, Fault::HtmlError(502), 1);
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let callback = sb.approve(url.as_str()).await.unwrap();
     let err = konpro
-        .complete_login("user-1", pending, &callback)
+        .complete("user-1", pending, &callback)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(502), "{err:?}");
     assert_eq!(sb.calls(TOKEN), 1);
-    assert!(!konpro.is_logged_in("user-1").await.unwrap());
+    assert!(konpro.restore("user-1").await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn a_503_with_retry_after_is_retried() {
     let sb = sandbox().await;
-    let client = Client::api_key(api_key(&sb))
-        .sandbox(sb.url(Provider::KonPro))
+    let client = KonProClient::api_key(api_key(&sb))
+        .base_url(sb.url(Provider::KonPro))
         .build()
         .unwrap();
     sb.inject(
@@ -541,8 +566,8 @@ async fn a_503_with_retry_after_is_retried() {
     assert_eq!(sb.calls(ACCOUNT), 2);
 
     // Past the budget: a typed error.
-    let no_retry = Client::api_key(api_key(&sb))
-        .sandbox(sb.url(Provider::KonPro))
+    let no_retry = KonProClient::api_key(api_key(&sb))
+        .base_url(sb.url(Provider::KonPro))
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
@@ -554,8 +579,8 @@ async fn a_503_with_retry_after_is_retried() {
 #[tokio::test]
 async fn malformed_account_json_is_a_decode_error() {
     let sb = sandbox().await;
-    let client = Client::api_key(api_key(&sb))
-        .sandbox(sb.url(Provider::KonPro))
+    let client = KonProClient::api_key(api_key(&sb))
+        .base_url(sb.url(Provider::KonPro))
         .build()
         .unwrap();
     sb.inject(ACCOUNT, Fault::MalformedJson, 1);
@@ -566,8 +591,8 @@ async fn malformed_account_json_is_a_decode_error() {
 #[tokio::test]
 async fn s9_a_redirect_from_the_api_is_not_followed() {
     let sb = sandbox().await;
-    let client = Client::api_key(api_key(&sb))
-        .sandbox(sb.url(Provider::KonPro))
+    let client = KonProClient::api_key(api_key(&sb))
+        .base_url(sb.url(Provider::KonPro))
         .build()
         .unwrap();
     let target = format!("{}/konpro/v1/pacific/account.get", sb.base_url());

@@ -23,26 +23,22 @@ const API_ROUTE: &str = "/konvert/api";
 
 fn cc_client(sb: &Sandbox) -> KonvertClient {
     let creds = &sb.credentials().konvert;
-    KonvertClient::builder(
-        Environment::custom(sb.url(Provider::Konvert)),
-        Auth::client_credentials(
-            creds.api_key.clone(),
-            SecretString::from(creds.api_secret.clone()),
-        ),
-    )
+    KonvertClient::builder(Auth::client_credentials(
+        creds.api_key.clone(),
+        SecretString::from(creds.api_secret.clone()),
+    ))
+    .base_url(sb.url(Provider::Konvert))
     .build()
     .unwrap()
 }
 
 fn jwt_client_with(sb: &Sandbox, secret: &str, lifetime: Duration) -> KonvertClient {
-    KonvertClient::builder(
-        Environment::custom(sb.url(Provider::Konvert)),
-        Auth::jwt(
-            sb.credentials().konvert.api_key.clone(),
-            SecretString::from(secret.to_owned()),
-            lifetime,
-        ),
-    )
+    KonvertClient::builder(Auth::jwt(
+        sb.credentials().konvert.api_key.clone(),
+        SecretString::from(secret.to_owned()),
+        lifetime,
+    ))
+    .base_url(sb.url(Provider::Konvert))
     .build()
     .unwrap()
 }
@@ -162,14 +158,12 @@ async fn s24_lifetime_cap() {
     let max = jwt_client_with(&sb, &secret, Duration::from_secs(21_600));
     max.query::<GetViewer>(get_viewer::Variables).await.unwrap();
 
-    let err = KonvertClient::builder(
-        Environment::custom(sb.url(Provider::Konvert)),
-        Auth::jwt(
-            "konvert-sandbox-key",
-            SecretString::from(secret),
-            Duration::from_secs(24 * 3600),
-        ),
-    )
+    let err = KonvertClient::builder(Auth::jwt(
+        "konvert-sandbox-key",
+        SecretString::from(secret),
+        Duration::from_secs(24 * 3600),
+    ))
+    .base_url(sb.url(Provider::Konvert))
     .build()
     .unwrap_err();
     assert!(
@@ -238,10 +232,11 @@ async fn expired_jwt_is_unauthorized() {
 async fn s25_wrong_client_secret_is_invalid_client() {
     let sb = Sandbox::start().await.unwrap();
     let wrong = "wrong-client-secret-0123456789";
-    let client = KonvertClient::builder(
-        Environment::custom(sb.url(Provider::Konvert)),
-        Auth::client_credentials("konvert-sandbox-key", SecretString::from(wrong.to_owned())),
-    )
+    let client = KonvertClient::builder(Auth::client_credentials(
+        "konvert-sandbox-key",
+        SecretString::from(wrong.to_owned()),
+    ))
+    .base_url(sb.url(Provider::Konvert))
     .build()
     .unwrap();
     let err = client
@@ -649,18 +644,18 @@ async fn query_raw_retries_queries_not_mutations() {
 }
 
 /// Issue 20: `refresh()` fetches a new client-credentials token now, and
-/// `token_expires_at()` follows the token in use.
+/// `expires_at()` follows the token in use.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_fetches_a_new_client_credentials_token() {
     let sb = Sandbox::start().await.unwrap();
     let client = cc_client(&sb);
-    assert_eq!(client.token_expires_at().await.unwrap(), None);
+    assert_eq!(client.expires_at().await.unwrap(), None);
     client
         .query::<GetViewer>(get_viewer::Variables)
         .await
         .unwrap();
     let first = client.access_token().await.unwrap();
-    let first_expiry = client.token_expires_at().await.unwrap().unwrap();
+    let first_expiry = client.expires_at().await.unwrap().unwrap();
     // The sandbox issues 21600 s tokens; its clock and ours may differ slightly.
     let left = first_expiry
         .duration_since(std::time::SystemTime::now())
@@ -674,7 +669,7 @@ async fn refresh_fetches_a_new_client_credentials_token() {
     assert!(!renewed.same_as(&first));
     assert_eq!(sb.calls(TOKEN_ROUTE), 2);
     assert!(client.access_token().await.unwrap().same_as(&renewed));
-    assert!(client.token_expires_at().await.unwrap().unwrap() >= first_expiry);
+    assert!(client.expires_at().await.unwrap().unwrap() >= first_expiry);
     client
         .query::<GetViewer>(get_viewer::Variables)
         .await
@@ -682,34 +677,32 @@ async fn refresh_fetches_a_new_client_credentials_token() {
     assert_eq!(sb.calls(TOKEN_ROUTE), 2, "the renewed token is reused");
 }
 
-/// Issue 20: `refresh()` signs a new JWT now; `token_expires_at()` is its `exp`.
+/// Issue 20: `refresh()` signs a new JWT now; `expires_at()` is its `exp`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_signs_a_new_jwt() {
     let sb = Sandbox::start().await.unwrap();
     let clock = Arc::new(ManualClock::new(std::time::SystemTime::now()));
-    let client = KonvertClient::builder(
-        Environment::custom(sb.url(Provider::Konvert)),
-        Auth::jwt(
-            sb.credentials().konvert.api_key.clone(),
-            SecretString::from(sb.credentials().konvert.api_secret.clone()),
-            Duration::from_secs(3600),
-        ),
-    )
+    let client = KonvertClient::builder(Auth::jwt(
+        sb.credentials().konvert.api_key.clone(),
+        SecretString::from(sb.credentials().konvert.api_secret.clone()),
+        Duration::from_secs(3600),
+    ))
+    .base_url(sb.url(Provider::Konvert))
     .clock(clock.clone())
     .build()
     .unwrap();
-    assert_eq!(client.token_expires_at().await.unwrap(), None);
+    assert_eq!(client.expires_at().await.unwrap(), None);
     client
         .query::<GetViewer>(get_viewer::Variables)
         .await
         .unwrap();
-    let first = client.token_expires_at().await.unwrap().unwrap();
+    let first = client.expires_at().await.unwrap().unwrap();
     let left = first.duration_since(clock.now()).unwrap();
     assert!(left > Duration::from_secs(3599) && left <= Duration::from_secs(3600));
 
     clock.advance(Duration::from_secs(2));
     client.refresh().await.unwrap();
-    assert!(client.token_expires_at().await.unwrap().unwrap() > first);
+    assert!(client.expires_at().await.unwrap().unwrap() > first);
     client
         .query::<GetViewer>(get_viewer::Variables)
         .await
@@ -718,23 +711,22 @@ async fn refresh_signs_a_new_jwt() {
     assert_eq!(sb.calls(TOKEN_ROUTE), 0);
 }
 
-/// Issue 20: `Environment::Staging` pointed at another host (here the sandbox, standing in
-/// for a staging emulator) sends both the token request and GraphQL there.
+/// Issue 20: `Environment::Staging` moved to another host with `base_url` (here the sandbox,
+/// standing in for a staging emulator) sends both the token request and GraphQL there, and
+/// the client still reports staging.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staging_can_point_at_an_emulator() {
     let sb = Sandbox::start().await.unwrap();
     let creds = &sb.credentials().konvert;
-    let client = KonvertClient::builder(
-        Environment::Staging,
-        Auth::client_credentials(
-            creds.api_key.clone(),
-            SecretString::from(creds.api_secret.clone()),
-        ),
-    )
-    .staging_url(sb.url(Provider::Konvert))
+    let client = KonvertClient::builder(Auth::client_credentials(
+        creds.api_key.clone(),
+        SecretString::from(creds.api_secret.clone()),
+    ))
+    .environment(Environment::Staging)
+    .base_url(sb.url(Provider::Konvert))
     .build()
     .unwrap();
-    assert_eq!(client.environment(), &Environment::Staging);
+    assert_eq!(client.environment(), Environment::Staging);
     let viewer = client
         .query::<GetViewer>(get_viewer::Variables)
         .await
@@ -743,4 +735,26 @@ async fn staging_can_point_at_an_emulator() {
     assert_eq!(viewer.api_key, creds.api_key);
     assert_eq!(sb.calls(TOKEN_ROUTE), 1);
     assert_eq!(sb.calls(API_ROUTE), 1);
+}
+
+/// Issue 20: `forget()` drops the client-credentials token; the next call requests a new one
+/// from the token endpoint, which later calls reuse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_makes_the_next_call_request_a_new_token() {
+    let sb = Sandbox::start().await.unwrap();
+    let client = cc_client(&sb);
+    let first = client.access_token().await.unwrap();
+    assert!(client.expires_at().await.unwrap().is_some());
+    client.forget().await.unwrap();
+    assert_eq!(client.expires_at().await.unwrap(), None);
+    assert_eq!(sb.calls(TOKEN_ROUTE), 1, "forgetting sends nothing");
+    for _ in 0..3 {
+        client
+            .query::<GetViewer>(get_viewer::Variables)
+            .await
+            .unwrap();
+    }
+    assert_eq!(sb.calls(TOKEN_ROUTE), 2);
+    assert!(!client.access_token().await.unwrap().same_as(&first));
+    assert!(client.expires_at().await.unwrap().is_some());
 }

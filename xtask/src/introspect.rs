@@ -9,7 +9,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use konvert_sdk::{Auth, DEFAULT_JWT_LIFETIME, Environment, ExposeSecret, KonvertClient};
+use konvert_sdk::{Auth, DEFAULT_JWT_LIFETIME, ExposeSecret, KonvertClient};
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -235,7 +235,8 @@ pub async fn bearer(
         KeyAuth::ClientCredentials => Auth::client_credentials(key, secret),
         KeyAuth::Jwt => Auth::jwt(key, secret, DEFAULT_JWT_LIFETIME),
     };
-    let client = KonvertClient::builder(Environment::custom(base), auth)
+    let client = KonvertClient::builder(auth)
+        .base_url(base)
         .build()
         .map_err(IntrospectError::Auth)?;
     let token = client.access_token().await.map_err(IntrospectError::Auth)?;

@@ -47,8 +47,8 @@ struct ErrorBody {
 }
 
 /// Decodes a 2xx JSON body as `T`; maps an error status with Askara's JSON error body to
-/// [`Error::Api`] / [`Error::InsufficientScope`], and anything else (an HTML error page, an
-/// empty body) to the core's status errors with a bounded excerpt.
+/// [`Error::Unauthorized`] (401), [`Error::InsufficientScope`] or [`Error::Api`], and anything
+/// else (an HTML error page, an empty body) to the core's status errors with a bounded excerpt.
 pub(crate) fn decode_response<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T> {
     if !resp.status.is_success()
         && let Ok(body) = serde_json::from_slice::<ErrorBody>(&resp.body)

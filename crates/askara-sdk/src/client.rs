@@ -1,377 +1,153 @@
-//! The Askara client: one per application, serving many users.
+//! One user's client: a grant whose tokens refresh themselves, and the API calls made with it.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::SystemTime;
 
 use oauth_flow::{
-    AuthorizationRequest, AuthorizedCode, BodyEncoding, ClientAuth, Clock, ConfigError,
-    HttpRequest, ManagerSettings, OAuthClient, PendingAuthorization, Pkce, ProviderProfile,
-    ReqwestTransport, RetryPolicy, SecretString, SpaceEncoding, TokenManager, TokenStore,
-    Transport, Url,
+    AccessToken, ApiClient, ApiRequest, BaseUrl, Endpoint, ExposeSecret, GrantHandle, GrantKey,
+    HttpResponse, RetryPolicy, Token, Transport,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::error::Result;
-use crate::session::AskaraSession;
+use crate::api::{GetOrganization, GetProfile, decode_response};
+use crate::claims::AccessTokenClaims;
+use crate::error::{Error, Result};
+use crate::models::{Organization, Profile};
 
-/// The provider name used in grant keys and logs.
-pub const PROVIDER: &str = "askara";
-/// Production host of the authorization page (`{app}/authorize`), as Askara's guide gives it.
-pub const DEFAULT_APP_BASE_URL: &str = "https://app.askara.loc";
-/// Production host of the token endpoint (`{api}/oauth2/token`) and, by assumption, of the API
-/// (the guide names no API endpoint).
-pub const DEFAULT_API_BASE_URL: &str = "https://api.askara.ai";
-/// Scope: the user's profile.
-pub const SCOPE_PROFILE: &str = "profile";
-/// Scope: the user's organization.
-pub const SCOPE_ORGANIZATION: &str = "organization";
-/// The scopes requested by default, as in Askara's guide (`scope=profile%20organization`).
-pub const DEFAULT_SCOPES: [&str; 2] = [SCOPE_PROFILE, SCOPE_ORGANIZATION];
-
-/// The Askara client of one application (client id, secret and redirect URI), serving many
-/// users: each user's grant lives in the token store under a subject key the application
-/// chooses (a user id, an account id).
+/// One user's Askara API client, obtained from [`Askara::complete`](crate::Askara::complete),
+/// [`Askara::client`](crate::Askara::client) or [`Askara::restore`](crate::Askara::restore).
 ///
-/// Cheap to clone (an `Arc`); `Debug` never shows the secret.
+/// Every call gets a valid access token first: refreshed ahead of expiry, one refresh at a time
+/// per user however many tasks ask, and each rotated refresh token saved to the store before the
+/// new access token is used (Askara invalidates the old refresh token at each refresh). A 401
+/// from the API causes one refresh and one retry.
+///
+/// Cheap to clone; clones share the same tokens.
 #[derive(Clone)]
-pub struct Askara {
-    inner: Arc<Inner>,
+pub struct AskaraClient {
+    grant: GrantHandle,
+    api: ApiClient,
 }
 
-struct Inner {
-    manager: TokenManager,
-    transport: Arc<dyn Transport>,
-    api_base: Url,
-    scopes: Vec<String>,
-    retry: RetryPolicy,
-}
-
-impl fmt::Debug for Askara {
+impl fmt::Debug for AskaraClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Askara")
-            .field("client", self.inner.manager.client())
-            .field("api_base", &self.inner.api_base.as_str())
-            .field("scopes", &self.inner.scopes)
+        f.debug_struct("AskaraClient")
+            .field("key", self.grant.key())
+            .field("api", &self.api.base_url().as_str())
             .finish_non_exhaustive()
     }
 }
 
-impl Askara {
-    /// Starts a client for the application registered with Askara as `client_id` /
-    /// `client_secret`, whose callback is `redirect_uri` (sent byte-identical in the authorize
-    /// URL and the code exchange).
-    pub fn builder(
-        client_id: impl Into<String>,
-        client_secret: impl Into<SecretString>,
-        redirect_uri: impl Into<String>,
-    ) -> AskaraBuilder {
-        AskaraBuilder {
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            redirect_uri: redirect_uri.into(),
-            app_base: DEFAULT_APP_BASE_URL.to_owned(),
-            api_base: DEFAULT_API_BASE_URL.to_owned(),
-            scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-            manager: ManagerSettings::default(),
-            transport: None,
-            retry: RetryPolicy::default(),
-        }
-    }
-
-    /// Step 1 of Askara's guide: the URL to send the user to, and the
-    /// [`PendingAuthorization`] to keep until the callback (it holds the fresh `state`).
-    ///
-    /// `https://app.askara.loc/authorize?response_type=code&client_id=…&redirect_uri=…&scope=profile%20organization&state=…`
-    pub fn authorize_url(&self) -> Result<(Url, PendingAuthorization)> {
-        Ok(self.authorization().build()?)
-    }
-
-    /// The authorization request with this client's scopes, to adjust before
-    /// [`build`](AuthorizationRequest::build) (e.g. a different `max_age`).
-    pub fn authorization(&self) -> AuthorizationRequest<'_> {
-        self.inner
-            .manager
-            .client()
-            .authorize()
-            .scopes(self.inner.scopes.iter())
-    }
-
-    /// Steps 2 and 3: checks the callback (the full redirect URL or its query string) against
-    /// `pending` (state, redirect URI; `error=access_denied` becomes
-    /// [`Error::Callback`](crate::Error::Callback)), exchanges the code, saves the
-    /// tokens under `subject` and returns that user's session.
-    pub async fn complete_authorization(
-        &self,
-        subject: &str,
-        pending: PendingAuthorization,
-        callback: &str,
-    ) -> Result<AskaraSession> {
-        let code = pending.complete(callback)?;
-        self.exchange_code(subject, code).await
-    }
-
-    /// Step 3 alone: exchanges a code obtained with [`PendingAuthorization::complete`]. The
-    /// code is sent once and never retried.
-    pub async fn exchange_code(
-        &self,
-        subject: &str,
-        code: AuthorizedCode,
-    ) -> Result<AskaraSession> {
-        let grant = self.inner.manager.exchange_code(subject, code).await?;
-        self.session_for(grant)
-    }
-
-    /// The session of `subject`, whose tokens are read from the store when first needed (e.g.
-    /// after a restart). If nothing is stored, calls fail with
-    /// [`Error::ReauthorizationRequired`](crate::Error::ReauthorizationRequired).
-    pub fn session(&self, subject: &str) -> Result<AskaraSession> {
-        self.session_for(self.inner.manager.grant(subject))
-    }
-
-    /// The session of `subject` if the store holds tokens for it, `None` otherwise: the check
-    /// to make at start-up before sending a user through the authorization again.
-    pub async fn restore(&self, subject: &str) -> Result<Option<AskaraSession>> {
-        let session = self.session(subject)?;
-        Ok(session.token().await?.map(|_| session))
-    }
-
-    fn session_for(&self, grant: oauth_flow::GrantHandle) -> Result<AskaraSession> {
-        AskaraSession::new(
-            grant,
-            self.inner.api_base.as_str(),
-            self.inner.transport.clone(),
-            self.inner.retry,
-        )
-    }
-
-    /// The code exchange request, built but not sent (for inspection and snapshot tests).
-    pub fn exchange_code_request(&self, code: &AuthorizedCode) -> Result<HttpRequest> {
-        Ok(self.inner.manager.client().exchange_code_request(code)?)
-    }
-
-    /// The refresh request, built but not sent (for inspection and snapshot tests).
-    pub fn refresh_request(&self, refresh_token: &SecretString) -> Result<HttpRequest> {
-        Ok(self.inner.manager.client().refresh_request(refresh_token)?)
-    }
-
-    /// The underlying OAuth client (profile, client id, redirect URI).
-    pub fn oauth_client(&self) -> &OAuthClient {
-        self.inner.manager.client()
-    }
-
-    /// The token manager (for advanced uses: grants by key, inserting migrated tokens).
-    pub fn token_manager(&self) -> &TokenManager {
-        &self.inner.manager
-    }
-
-    /// The token store.
-    pub fn store(&self) -> &Arc<dyn TokenStore> {
-        self.inner.manager.store()
-    }
-
-    /// The API base URL.
-    pub fn api_base_url(&self) -> &Url {
-        &self.inner.api_base
-    }
-
-    /// The scopes requested in the authorize URL.
-    pub fn scopes(&self) -> &[String] {
-        &self.inner.scopes
-    }
-}
-
-/// Builder for [`Askara`]; checked at [`build`](Self::build).
-#[must_use]
-pub struct AskaraBuilder {
-    client_id: String,
-    client_secret: SecretString,
-    redirect_uri: String,
-    app_base: String,
-    api_base: String,
-    scopes: Vec<String>,
-    manager: ManagerSettings,
-    transport: Option<Arc<dyn Transport>>,
-    retry: RetryPolicy,
-}
-
-impl fmt::Debug for AskaraBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AskaraBuilder")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("redirect_uri", &self.redirect_uri)
-            .field("app_base", &self.app_base)
-            .field("api_base", &self.api_base)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AskaraBuilder {
-    /// Points both Askara hosts (the authorization page and the token/API host) at one base
-    /// URL: a staging server, or the sandbox's `sb.url(Provider::Askara)`.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        let url = url.into();
-        self.app_base = url.clone();
-        self.api_base = url;
-        self
-    }
-    /// The host of the authorization page (default [`DEFAULT_APP_BASE_URL`]); the authorize
-    /// URL is `{url}/authorize`.
-    pub fn app_base_url(mut self, url: impl Into<String>) -> Self {
-        self.app_base = url.into();
-        self
-    }
-    /// The host of the token endpoint and the API (default [`DEFAULT_API_BASE_URL`]); the
-    /// token endpoint is `{url}/oauth2/token`, API paths such as `v1/profile` join below it.
-    pub fn api_base_url(mut self, url: impl Into<String>) -> Self {
-        self.api_base = url.into();
-        self
-    }
-    /// The scopes to request (default `profile organization`).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-    /// Where tokens are persisted (default: in memory, lost at exit). Use
-    /// [`FileStore`](oauth_flow::FileStore) or your own [`TokenStore`] to survive restarts.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.manager.store = Some(store);
-        self
-    }
-    /// The transport (default: [`ReqwestTransport`] with its timeouts and body cap).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
-    }
-    /// The clock deciding when a token is due for refresh (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.manager.clock = Some(clock);
-        self
-    }
-    /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.manager.refresh_margin = Some(margin);
-        self
-    }
-    /// Retries of API calls answered 429/503 (default: 3 attempts, 30 s of waiting at most).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Validates the configuration (https URLs, or http on loopback; a client id, secret and
-    /// scopes) and builds the client. Nothing is sent.
-    pub fn build(self) -> Result<Askara> {
-        if self.scopes.iter().all(|s| s.trim().is_empty()) {
-            return Err(ConfigError::Empty("scopes").into());
-        }
-        let app = oauth_flow::BaseUrl::parse(&self.app_base)?;
-        let api_base = oauth_flow::BaseUrl::parse(&self.api_base)?;
-        let profile = ProviderProfile::builder(PROVIDER, api_base.join("oauth2/token")?.as_str())
-            .authorize_url(app.join("authorize")?.as_str())
-            .encoding(BodyEncoding::Json)
-            .client_auth(ClientAuth::SecretPost)
-            .space_encoding(SpaceEncoding::Percent20)
-            .pkce(Pkce::Disabled)
+impl AskaraClient {
+    pub(crate) fn new(
+        grant: GrantHandle,
+        api_base: &BaseUrl,
+        transport: Arc<dyn Transport>,
+        retry: RetryPolicy,
+    ) -> Result<Self> {
+        let api = ApiClient::builder(api_base, transport, Arc::new(grant.clone()))
+            .retry(retry)
             .build()?;
-        let client = OAuthClient::builder(profile, self.client_id)
-            .client_secret(self.client_secret)
-            .redirect_uri(self.redirect_uri)
-            .build()?;
-        let api_base = api_base.into_url();
-        let transport: Arc<dyn Transport> = match self.transport {
-            Some(t) => t,
-            None => Arc::new(
-                ReqwestTransport::builder()
-                    .user_agent(concat!("askara-sdk/", env!("CARGO_PKG_VERSION")))
-                    .build()?,
-            ),
-        };
-        let manager = TokenManager::builder(client, transport.clone()).settings(self.manager);
-        Ok(Askara {
-            inner: Arc::new(Inner {
-                manager: manager.build()?,
-                transport,
-                api_base,
-                scopes: self.scopes,
-                retry: self.retry,
-            }),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Error;
-
-    fn builder() -> AskaraBuilder {
-        Askara::builder(
-            "client-id",
-            "s3cr3t-value".to_owned(),
-            "https://app.example/callback",
-        )
+        Ok(Self { grant, api })
     }
 
-    #[test]
-    fn s8_plain_http_is_refused_outside_loopback() {
-        let err = builder()
-            .base_url("http://askara.example")
-            .build()
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            Error::Config(ConfigError::InvalidBaseUrl { .. })
-        ));
-        assert!(
-            builder()
-                .base_url("http://127.0.0.1:8080/askara/")
-                .build()
-                .is_ok()
-        );
+    /// The application's key for this user, as given when the client was created.
+    pub fn subject(&self) -> &str {
+        self.grant.key().subject()
     }
 
-    #[test]
-    fn empty_scopes_and_client_id_are_refused() {
-        assert!(builder().scopes(Vec::<String>::new()).build().is_err());
-        let err = Askara::builder("", "x".to_owned(), "https://a.example/cb")
-            .build()
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            Error::Config(ConfigError::Empty("client_id"))
-        ));
+    /// The grant key under which the tokens are stored.
+    pub fn key(&self) -> &GrantKey {
+        self.grant.key()
     }
 
-    #[test]
-    fn s25_debug_never_shows_the_secret() {
-        let b = builder();
-        assert!(!format!("{b:?}").contains("s3cr3t-value"));
-        let client = b.build().unwrap();
-        assert!(!format!("{client:?}").contains("s3cr3t-value"));
+    /// `GET v1/profile` (scope `profile`).
+    pub async fn profile(&self) -> Result<Profile> {
+        self.send(&GetProfile).await
     }
 
-    #[test]
-    fn production_urls_by_default() {
-        let client = builder().build().unwrap();
-        let profile = client.oauth_client().profile();
-        assert_eq!(
-            profile.authorize_url().map(Url::as_str),
-            Some("https://app.askara.loc/authorize")
-        );
-        assert_eq!(
-            profile.token_url().as_str(),
-            "https://api.askara.ai/oauth2/token"
-        );
-        assert_eq!(
-            profile.refresh_url().as_str(),
-            "https://api.askara.ai/oauth2/token"
-        );
-        assert_eq!(client.api_base_url().as_str(), "https://api.askara.ai/");
+    /// `GET v1/organization` (scope `organization`); [`Error::InsufficientScope`] if the user
+    /// did not grant it.
+    pub async fn organization(&self) -> Result<Organization> {
+        self.send(&GetOrganization).await
+    }
+
+    /// Sends any [`Endpoint`] (e.g. an [`ApiRequest`]) and decodes its 2xx JSON body.
+    pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output> {
+        let resp = self.execute(endpoint).await?;
+        decode_response(&resp)
+    }
+
+    /// `GET path` (relative to the API base URL), decoded as `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(&ApiRequest::<T>::get(path)).await
+    }
+
+    /// `POST path` with `body` as JSON, decoded as `T`; [`Error::Encode`] (nothing sent) if
+    /// `body` cannot be serialized.
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let body = serde_json::to_value(body).map_err(Error::encode_body)?;
+        self.send(&ApiRequest::<T>::post(path).json(body)).await
+    }
+
+    /// Sends `endpoint` and returns the raw response whatever its status (after the 401
+    /// refresh-and-retry and the 429/503 retries), for callers that read it themselves.
+    pub async fn execute<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<HttpResponse> {
+        Ok(self.api.execute(endpoint).await?)
+    }
+
+    /// A valid access token, refreshed first if it is due.
+    pub async fn access_token(&self) -> Result<AccessToken> {
+        Ok(self.grant.access_token().await?)
+    }
+
+    /// The claims of the current (valid, refreshed if due) access token, decoded **without
+    /// verifying the signature**: informational only (display, diagnostics), never a basis for
+    /// an authorization decision. [`Error::NotAJwt`] if the token is not a JWT.
+    pub async fn claims(&self) -> Result<AccessTokenClaims> {
+        let token = self.access_token().await?;
+        // Read locally to decode the payload; the token does not leave the process here.
+        AccessTokenClaims::from_jwt(token.secret().expose_secret()).ok_or(Error::NotAJwt)
+    }
+
+    /// The current token set (expiry, scope, refresh token), from memory or the store; `None`
+    /// if nothing is stored for this user.
+    pub async fn token(&self) -> Result<Option<Token>> {
+        Ok(self.grant.token().await?)
+    }
+
+    /// When the current access token expires (from memory or the store; from the JWT's `exp`
+    /// when Askara sent no `expires_in`); `None` if nothing is stored for this user.
+    pub async fn expires_at(&self) -> Result<Option<SystemTime>> {
+        Ok(self.grant.expires_at().await?)
+    }
+
+    /// Refreshes now, whatever the expiry (e.g. after the user's rights changed at Askara), and
+    /// returns the new access token. The rotated refresh token is saved before it is returned;
+    /// concurrent callers share the one refresh.
+    pub async fn refresh(&self) -> Result<AccessToken> {
+        Ok(self.grant.force_refresh().await?)
+    }
+
+    /// Forgets this user's tokens, in memory and in the store (Askara documents no revocation
+    /// endpoint, so nothing is sent).
+    pub async fn forget(&self) -> Result<()> {
+        Ok(self.grant.forget().await?)
+    }
+
+    /// The API client (base URL, credentials), e.g. to build a request without sending it.
+    pub fn api(&self) -> &ApiClient {
+        &self.api
+    }
+
+    /// The grant handle.
+    pub fn grant(&self) -> &GrantHandle {
+        &self.grant
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use oauth_flow::__private::truncate;
+use oauth_flow::__private::{json_error_detail, truncate};
 use oauth_flow::{CallbackError, ConfigError, ErrorCode};
 
 /// Result alias of this crate.
@@ -47,7 +47,15 @@ pub enum Error {
         description: Option<String>,
     },
 
-    /// The API answered with an error status and an `{"error": …}` JSON body.
+    /// The API refused the access token (HTTP 401) even after one refresh and one retry.
+    #[error("Askara refused the access token (HTTP 401){}", suffix(.message))]
+    Unauthorized {
+        /// Askara's `error_description` (or its `error` code, or a bounded excerpt of the
+        /// body), if any.
+        message: Option<String>,
+    },
+
+    /// The API answered with an error status other than 401 and an `{"error": …}` JSON body.
     #[error("Askara API error {code} (HTTP {status}){}", suffix(.description))]
     Api {
         /// The HTTP status.
@@ -80,6 +88,15 @@ pub enum Error {
     #[error(transparent)]
     Transport(oauth_flow::Error),
 
+    /// A request body could not be encoded; nothing was sent.
+    #[error("could not encode {what}: {detail}")]
+    Encode {
+        /// What was being encoded (e.g. "request body").
+        what: &'static str,
+        /// Why, without echoing the values.
+        detail: String,
+    },
+
     /// A response could not be decoded.
     #[error("could not decode {what}: {detail}")]
     Decode {
@@ -109,6 +126,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } | Error::RateLimited { status, .. } => Some(*status),
+            Error::Unauthorized { .. } => Some(401),
             Error::InsufficientScope { .. } => Some(403),
             Error::OAuth(e) => e.status(),
             _ => None,
@@ -146,6 +164,11 @@ impl Error {
 
     pub(crate) fn api(status: u16, code: &str, description: Option<&str>) -> Self {
         let description = description.map(|d| truncate(d, DESCRIPTION_LIMIT));
+        if status == 401 {
+            return Error::Unauthorized {
+                message: description.or_else(|| Some(truncate(code, CODE_LIMIT))),
+            };
+        }
         if status == 403 && code == "insufficient_scope" {
             return Error::InsufficientScope { description };
         }
@@ -155,11 +178,25 @@ impl Error {
             description,
         }
     }
+
+    /// A request body `serde_json` could not serialize; the detail never quotes a value.
+    pub(crate) fn encode_body(e: serde_json::Error) -> Self {
+        Error::Encode {
+            what: "request body",
+            detail: json_error_detail(&e),
+        }
+    }
 }
 
 impl From<oauth_flow::Error> for Error {
     fn from(e: oauth_flow::Error) -> Self {
-        oauth_flow::lift_shared_error!(e, Error, other => Error::OAuth(other))
+        oauth_flow::lift_shared_error!(e, Error, other => match other {
+            oauth_flow::Error::Unauthorized { excerpt } => Error::Unauthorized {
+                message: (!excerpt.is_empty()).then_some(excerpt),
+            },
+            oauth_flow::Error::Encode { what, detail } => Error::Encode { what, detail },
+            other => Error::OAuth(other),
+        })
     }
 }
 
@@ -241,6 +278,16 @@ mod tests {
             Error::api(403, "insufficient_scope", Some("needs organization")),
             Error::api(500, "server_error", Some("try later")),
             Error::NotAJwt,
+            Error::api(401, "invalid_token", Some("the token expired")),
+            oauth_flow::Error::Unauthorized {
+                excerpt: "<html>denied</html>".into(),
+            }
+            .into(),
+            oauth_flow::Error::Encode {
+                what: "request body",
+                detail: "unexpected shape".into(),
+            }
+            .into(),
             oauth_flow::Error::from(OAuthError::new(
                 Some(401),
                 "invalid_client",
@@ -271,9 +318,52 @@ mod tests {
         );
         assert!(matches!(e, Error::InsufficientScope { .. }));
         assert_eq!(e.status(), Some(403));
+        let e = Error::api(404, "not_found", None);
+        assert!(matches!(&e, Error::Api { status: 404, code, .. } if code == "not_found"));
+        assert_eq!(e.to_string(), "Askara API error not_found (HTTP 404)");
+    }
+
+    /// A 401 left after the refresh-and-retry is the shared `Unauthorized`, whether Askara
+    /// sent its JSON error body or the core saw another body.
+    #[test]
+    fn s20_a_final_401_is_unauthorized() {
+        let e = Error::api(401, "invalid_token", Some("the token expired"));
+        assert!(matches!(&e, Error::Unauthorized { message: Some(m) } if m == "the token expired"));
+        assert_eq!(e.status(), Some(401));
         let e = Error::api(401, "invalid_token", None);
-        assert!(matches!(&e, Error::Api { status: 401, code, .. } if code == "invalid_token"));
-        assert_eq!(e.to_string(), "Askara API error invalid_token (HTTP 401)");
+        assert_eq!(
+            e.to_string(),
+            "Askara refused the access token (HTTP 401): invalid_token"
+        );
+        let e = Error::from(oauth_flow::Error::Unauthorized {
+            excerpt: String::new(),
+        });
+        assert!(matches!(e, Error::Unauthorized { message: None }), "{e:?}");
+        assert!(!e.needs_authorization());
+    }
+
+    #[test]
+    fn encoding_failures_are_encode_and_quote_no_value() {
+        use std::collections::BTreeMap;
+        // JSON object keys must be strings: serde_json refuses a map keyed by tuples.
+        let body: BTreeMap<(u8, u8), &str> = [((1, 2), "s3cr3t-value")].into();
+        let e = Error::encode_body(serde_json::to_value(&body).unwrap_err());
+        assert!(
+            matches!(
+                e,
+                Error::Encode {
+                    what: "request body",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains("s3cr3t-value"));
+        let core = oauth_flow::Error::Encode {
+            what: "request body",
+            detail: "unexpected shape".into(),
+        };
+        assert!(matches!(Error::from(core), Error::Encode { .. }));
     }
 
     #[test]

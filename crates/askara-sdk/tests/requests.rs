@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use askara_sdk::{Askara, ExposeSecret, GetOrganization, GetProfile, MemoryStore, SecretString};
+use oauth_flow::test_util::redaction_settings;
 use oauth_flow::{AccessToken, Authorization, Url};
 
 const CLIENT_ID: &str = "askara-client-id";
@@ -22,6 +23,14 @@ fn client() -> Askara {
         .store(Arc::new(MemoryStore::new()))
         .build()
         .unwrap()
+}
+
+/// The shared redaction set, with the `Authorization` header redacted whole (scheme included)
+/// as the committed API request snapshots show it.
+fn api_redactions() -> insta::Settings {
+    let mut s = redaction_settings();
+    s.add_redaction(".headers.authorization", "[redacted]");
+    s
 }
 
 fn state_of(url: &Url) -> String {
@@ -44,7 +53,7 @@ fn s4_authorize_url_matches_the_guide() {
          &redirect_uri=https%3A%2F%2Fmyapp.example%2Faskara%2Fcallback\
          &scope=profile%20organization&state=[state]"
     );
-    insta::assert_snapshot!("authorize_url", shown);
+    redaction_settings().bind(|| insta::assert_snapshot!("authorize_url", shown));
     // S3: a confidential client without PKCE in Askara's guide: no challenge is sent.
     assert!(!url.as_str().contains("code_challenge"));
     assert!(!format!("{pending:?}").contains(&state));
@@ -99,10 +108,8 @@ fn s15_code_exchange_is_one_json_body() {
     );
     assert!(req.url.query().is_none(), "S15: never in the URL");
 
-    insta::assert_json_snapshot!("exchange_code_request", req.to_snapshot(), {
-        ".body.code" => "[redacted]",
-        ".body.client_secret" => "[redacted]",
-    });
+    redaction_settings()
+        .bind(|| insta::assert_json_snapshot!("exchange_code_request", req.to_snapshot()));
 }
 
 #[test]
@@ -116,17 +123,15 @@ fn s15_refresh_is_one_json_body() {
     assert!(req.headers.get("authorization").is_none());
     assert!(req.url.query().is_none());
 
-    insta::assert_json_snapshot!("refresh_request", req.to_snapshot(), {
-        ".body.refresh_token" => "[redacted]",
-        ".body.client_secret" => "[redacted]",
-    });
+    redaction_settings()
+        .bind(|| insta::assert_json_snapshot!("refresh_request", req.to_snapshot()));
 }
 
 #[test]
 fn s19_api_requests_carry_the_bearer_in_the_header_only() {
-    let session = client().session("user-1").unwrap();
+    let user = client().client("user-1").unwrap();
     let auth = Authorization::bearer(AccessToken::new(SecretString::from(ACCESS_TOKEN))).unwrap();
-    let profile = session.api().request(&GetProfile, Some(&auth)).unwrap();
+    let profile = user.api().request(&GetProfile, Some(&auth)).unwrap();
     assert_eq!(
         profile
             .headers
@@ -137,25 +142,15 @@ fn s19_api_requests_carry_the_bearer_in_the_header_only() {
         format!("Bearer {ACCESS_TOKEN}")
     );
     assert!(profile.url.query().is_none() && profile.body.is_empty());
-    insta::assert_json_snapshot!("profile_request", profile.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-    });
-    let org = session
-        .api()
-        .request(&GetOrganization, Some(&auth))
-        .unwrap();
-    insta::assert_json_snapshot!("organization_request", org.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-    });
+    api_redactions()
+        .bind(|| insta::assert_json_snapshot!("profile_request", profile.to_snapshot()));
+    let org = user.api().request(&GetOrganization, Some(&auth)).unwrap();
+    api_redactions()
+        .bind(|| insta::assert_json_snapshot!("organization_request", org.to_snapshot()));
     // S19: a path leaving the API origin is refused before anything is built.
-    assert!(
-        session
-            .api()
-            .url("https://evil.example/v1/profile")
-            .is_err()
-    );
+    assert!(user.api().url("https://evil.example/v1/profile").is_err());
     // A scheme-relative path is read as a path below the base: it stays on Askara's host.
-    let relative = session.api().url("//evil.example/v1/profile").unwrap();
+    let relative = user.api().url("//evil.example/v1/profile").unwrap();
     assert_eq!(relative.host_str(), Some("api.askara.ai"));
 }
 
@@ -173,10 +168,51 @@ fn s25_debug_output_and_request_debug_hide_secrets() {
     let refresh = c
         .refresh_request(&SecretString::from(REFRESH_TOKEN))
         .unwrap();
-    let session = c.session("user-1").unwrap();
-    let shown = format!("{c:?} {code:?} {exchange:?} {refresh:?} {session:?}");
+    let user = c.client("user-1").unwrap();
+    let shown = format!("{c:?} {code:?} {exchange:?} {refresh:?} {user:?}");
     for secret in [CLIENT_SECRET, CODE, REFRESH_TOKEN] {
         assert!(!shown.contains(secret), "{secret} leaked in Debug");
     }
     assert_eq!(code.code().expose_secret(), CODE);
+}
+
+/// `post` serializes any body to JSON and sends it with the bearer, like the typed calls;
+/// `expires_at` reads the stored expiry.
+#[tokio::test]
+async fn untyped_post_sends_a_json_body_with_the_bearer() {
+    use askara_sdk::http::{Method, StatusCode};
+    use askara_sdk::{HttpResponse, serde_json::Value};
+    use oauth_flow::test_util::ScriptedTransport;
+
+    let transport = Arc::new(ScriptedTransport::new());
+    let c = Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+        .transport(transport.clone())
+        .build()
+        .unwrap();
+    let (url, pending) = c.authorize_url().unwrap();
+    transport.push(HttpResponse::new(
+        StatusCode::OK,
+        format!(
+            r#"{{"access_token":"{ACCESS_TOKEN}","token_type":"Bearer","expires_in":86400,"refresh_token":"{REFRESH_TOKEN}"}}"#
+        ),
+    ));
+    transport.push(HttpResponse::new(StatusCode::OK, r#"{"id":"note-1"}"#));
+    let callback = format!("{REDIRECT_URI}?state={}&code={CODE}", state_of(&url));
+    let user = c.complete("user-1", pending, &callback).await.unwrap();
+    assert!(user.expires_at().await.unwrap().is_some());
+
+    let body = std::collections::BTreeMap::from([("text", "hello")]);
+    let created: Value = user.post("v1/notes", &body).await.unwrap();
+    assert_eq!(created["id"], "note-1");
+    let sent = transport.requests().pop().unwrap();
+    assert_eq!(sent.method, Method::POST);
+    assert_eq!(sent.url.as_str(), "https://api.askara.ai/v1/notes");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&sent.body).unwrap(),
+        serde_json::json!({ "text": "hello" })
+    );
+    assert_eq!(
+        sent.headers.get("authorization").unwrap().to_str().unwrap(),
+        format!("Bearer {ACCESS_TOKEN}")
+    );
 }

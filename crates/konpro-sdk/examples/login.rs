@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use konpro_sdk::{Account, Client, Error, FileStore, KonPro, LoginStep, LoopbackError, Url};
+use konpro_sdk::{Account, Error, FileStore, KonPro, KonProClient, LoginStep, LoopbackError, Url};
 use sandbox::{Provider, Sandbox};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
@@ -175,7 +175,7 @@ pub async fn run(opts: &Options, say: Say<'_>) -> Result<Option<Outcome>, BoxErr
             }
             let creds = sb.credentials();
             KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri)
-                .sandbox(sb.url(Provider::KonPro))
+                .base_url(sb.url(Provider::KonPro))
         }
         (Target::Sandbox, None) => return Err("the sandbox did not start".into()),
     }
@@ -183,7 +183,7 @@ pub async fn run(opts: &Options, say: Say<'_>) -> Result<Option<Outcome>, BoxErr
     .build()?;
 
     let result = if opts.logout {
-        konpro.logout(&opts.subject).await?;
+        konpro.client(&opts.subject)?.forget().await?;
         say(&format!("forgot the grant of `{}`", opts.subject));
         None
     } else {
@@ -203,13 +203,13 @@ async fn account(
     store_dir: &Path,
     say: Say<'_>,
 ) -> Result<Outcome, BoxError> {
-    if konpro.is_logged_in(&opts.subject).await? {
+    if let Some(client) = konpro.restore(&opts.subject).await? {
         say(&format!(
             "using the stored grant of `{}` from {}",
             opts.subject,
             store_dir.display()
         ));
-        match konpro.client(&opts.subject)?.account_get().await {
+        match client.account_get().await {
             Ok(account) => {
                 return Ok(Outcome {
                     account,
@@ -235,7 +235,7 @@ async fn login(
     opts: &Options,
     sandbox: Option<&Sandbox>,
     say: Say<'_>,
-) -> Result<Client, BoxError> {
+) -> Result<KonProClient, BoxError> {
     let login = konpro
         .browser_login(&opts.subject)
         .on_progress(move |step| match step {

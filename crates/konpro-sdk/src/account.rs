@@ -18,9 +18,9 @@ use crate::de::{bool_of, i64_of, opt_bool, opt_i64, opt_string, string_list, str
 /// The path of account.get, relative to the API base URL.
 pub const ACCOUNT_GET_PATH: &str = "v1/pacific/account.get";
 
-/// The account.get endpoint, for [`Client::send`](crate::Client::send) and
-/// [`Client::request`](crate::Client::request); [`Client::account_get`](crate::Client::account_get)
-/// is the shortcut.
+/// The account.get endpoint, for [`KonProClient::send`](crate::KonProClient::send) and
+/// [`KonProClient::request`](crate::KonProClient::request);
+/// [`KonProClient::account_get`](crate::KonProClient::account_get) is the shortcut.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AccountGet;
 

@@ -2,10 +2,12 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use oauth_flow::{
-    ApiClient, ApiKey, ApiRequest, CredentialSource, Endpoint, GrantHandle, HttpRequest,
-    HttpResponse, ReqwestTransport, RetryPolicy, SecretString, Transport, Url,
+    AccessToken, ApiClient, ApiKey, ApiRequest, CredentialSource, Endpoint, GrantHandle,
+    HttpRequest, HttpResponse, IntoBaseUrl, RetryPolicy, SdkSettings, SecretString, Token,
+    Transport, Url,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,12 +15,15 @@ use serde_json::Value;
 
 use crate::account::{Account, AccountGet};
 use crate::error::{Error, Result, bounded, decode_error};
-use crate::profile::{API_BASE_URL, BaseUrls};
+use crate::profile::{API_BASE_URL, PendingBase, pick_base};
 
 /// The header KonPro reads API tokens from.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// How a [`Client`] authenticates. KonPro accepts both on every endpoint.
+/// The `User-Agent` of the default transport.
+pub(crate) const USER_AGENT: &str = concat!("konpro-sdk/", env!("CARGO_PKG_VERSION"));
+
+/// How a [`KonProClient`] authenticates. KonPro accepts both on every endpoint.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Auth {
@@ -29,7 +34,7 @@ pub enum Auth {
     OAuth(GrantHandle),
 }
 
-/// Which authentication mode a [`Client`] uses.
+/// Which authentication mode a [`KonProClient`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthMode {
@@ -39,88 +44,78 @@ pub enum AuthMode {
     OAuth,
 }
 
-/// Builder for [`Client`].
+/// Builder for a [`KonProClient`] without a [`KonPro`](crate::KonPro) entry, usually in API-key
+/// mode ([`KonProClient::api_key`]).
 #[must_use]
-pub struct ClientBuilder {
+pub struct KonProClientBuilder {
     auth: Auth,
-    api_base: Option<String>,
-    transport: Option<Arc<dyn Transport>>,
-    retry: RetryPolicy,
+    base: PendingBase,
+    api_base: PendingBase,
+    settings: SdkSettings,
 }
 
-impl fmt::Debug for ClientBuilder {
+impl fmt::Debug for KonProClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
+        f.debug_struct("KonProClientBuilder")
             .field("auth", &self.auth)
+            .field("base", &self.base)
             .field("api_base", &self.api_base)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
-impl ClientBuilder {
-    /// The API base URL (default `https://api.konpro.ai`; e.g. a staging host).
-    pub fn api_base_url(mut self, url: impl Into<String>) -> Self {
-        self.api_base = Some(url.into());
+impl KonProClientBuilder {
+    /// One root for KonPro's hosts, as the sandbox serves them
+    /// (`.base_url(sb.url(Provider::KonPro))`); this client calls the API below it.
+    /// https, or http on a loopback IP literal; checked at [`build`](Self::build).
+    pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.base = Some(url.into_base_url());
         self
     }
 
-    /// Points the client at the sandbox: `sandbox.url(Provider::KonPro)`.
-    pub fn sandbox(self, url: impl Into<String>) -> Self {
-        self.api_base_url(url)
-    }
-
-    /// The transport (default: a [`ReqwestTransport`] with redirects off and timeouts on).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
+    /// The API host (default `https://api.konpro.ai`, or the [`base_url`](Self::base_url)),
+    /// e.g. a staging deployment.
+    pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.api_base = Some(url.into_base_url());
         self
     }
 
-    /// How 429 and 503 answers are retried (default: 3 attempts, 30 s of waiting at most).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
+    oauth_flow::builder_settings!(settings: transport, retry);
 
     /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<Client> {
-        let base = self.api_base.as_deref().unwrap_or(API_BASE_URL);
-        let api = BaseUrls::new(base, base)?.api().clone();
-        let transport = match self.transport {
-            Some(t) => t,
-            None => default_transport()?,
-        };
-        Client::assemble(self.auth, api, transport, self.retry)
+    pub fn build(self) -> Result<KonProClient> {
+        let api = pick_base([&self.api_base, &self.base], API_BASE_URL)?;
+        let transport = self.settings.transport_or_default(USER_AGENT)?;
+        KonProClient::assemble(
+            self.auth,
+            api.into_url(),
+            transport,
+            self.settings.retry_policy(),
+        )
     }
-}
-
-pub(crate) fn default_transport() -> Result<Arc<dyn Transport>> {
-    Ok(Arc::new(
-        ReqwestTransport::builder()
-            .user_agent(concat!("konpro-sdk/", env!("CARGO_PKG_VERSION")))
-            .build()?,
-    ))
 }
 
 /// Calls the KonPro API with one set of credentials: a user's OAuth grant or an API token.
 ///
-/// Cheap to clone. Obtain one from [`KonPro::complete_login`](crate::KonPro::complete_login) or
-/// [`KonPro::client`](crate::KonPro::client) (OAuth), or from [`Client::api_key`] (no login).
+/// Cheap to clone. Obtain one from [`KonPro::complete`](crate::KonPro::complete),
+/// [`KonPro::client`](crate::KonPro::client) or [`KonPro::restore`](crate::KonPro::restore)
+/// (OAuth), or from [`KonProClient::api_key`] (no login).
 ///
 /// Besides [`account_get`](Self::account_get), any endpoint can be called with the same
 /// authentication: [`get`](Self::get) / [`post`](Self::post) for a one-off, [`ApiRequest`] for
 /// query parameters and other methods, or your own [`Endpoint`] implementation, sent with
 /// [`send`](Self::send).
 #[derive(Clone)]
-pub struct Client {
+pub struct KonProClient {
     api: ApiClient,
     mode: AuthMode,
     grant: Option<GrantHandle>,
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for KonProClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
+        f.debug_struct("KonProClient")
             .field("mode", &self.mode)
             .field("subject", &self.subject())
             .field("base_url", &self.api.base_url().as_str())
@@ -128,14 +123,14 @@ impl fmt::Debug for Client {
     }
 }
 
-impl Client {
+impl KonProClient {
     /// Starts a client authenticating with `auth`.
-    pub fn builder(auth: Auth) -> ClientBuilder {
-        ClientBuilder {
+    pub fn builder(auth: Auth) -> KonProClientBuilder {
+        KonProClientBuilder {
             auth,
+            base: None,
             api_base: None,
-            transport: None,
-            retry: RetryPolicy::default(),
+            settings: SdkSettings::default(),
         }
     }
 
@@ -143,15 +138,15 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run() -> konpro_sdk::Result<()> {
-    /// use konpro_sdk::{Client, SecretString};
+    /// use konpro_sdk::{KonProClient, SecretString};
     ///
     /// let key = SecretString::from(std::env::var("KONPRO_API_KEY").unwrap_or_default());
-    /// let client = Client::api_key(key).build()?;
+    /// let client = KonProClient::api_key(key).build()?;
     /// let account = client.account_get().await?;
     /// println!("plan: {:?}", account.user_plan.and_then(|p| p.tier));
     /// # Ok(()) }
     /// ```
-    pub fn api_key(api_key: SecretString) -> ClientBuilder {
+    pub fn api_key(api_key: SecretString) -> KonProClientBuilder {
         Self::builder(Auth::ApiKey(api_key))
     }
 
@@ -233,9 +228,54 @@ impl Client {
         self.grant.as_ref().map(|g| g.key().subject())
     }
 
-    /// The OAuth grant (`None` in API-key mode): its token set, or `forget()` to log out.
+    /// The OAuth grant (`None` in API-key mode).
     pub fn grant(&self) -> Option<&GrantHandle> {
         self.grant.as_ref()
+    }
+
+    /// The grant `operation` needs, or [`Error::ApiKeyMode`].
+    fn oauth_grant(&self, operation: &'static str) -> Result<&GrantHandle> {
+        self.grant.as_ref().ok_or(Error::ApiKeyMode { operation })
+    }
+
+    /// Refreshes the user's access token now at `/v1/oauth/refresh_token`, whatever its expiry
+    /// (e.g. after their plan changed). Concurrent callers share one refresh. A refresh token
+    /// KonPro rejects gives [`Error::ReauthorizationRequired`]; in API-key mode there is
+    /// nothing to refresh: [`Error::ApiKeyMode`].
+    pub async fn refresh(&self) -> Result<AccessToken> {
+        Ok(self.oauth_grant("refresh")?.force_refresh().await?)
+    }
+
+    /// A valid access token of the user, refreshed first if it is due (to call an endpoint
+    /// through your own HTTP client). [`Error::ApiKeyMode`] in API-key mode: the API key is
+    /// yours already.
+    pub async fn access_token(&self) -> Result<AccessToken> {
+        Ok(self.oauth_grant("access_token")?.access_token().await?)
+    }
+
+    /// The user's current token set (expiry, scope, extra fields) from memory or the store;
+    /// `None` when none is stored, and always in API-key mode.
+    pub async fn token(&self) -> Result<Option<Token>> {
+        match &self.grant {
+            Some(grant) => Ok(grant.token().await?),
+            None => Ok(None),
+        }
+    }
+
+    /// When the current access token expires; `None` when unknown (KonPro sent no
+    /// `expires_in`, nothing is stored) and in API-key mode.
+    pub async fn expires_at(&self) -> Result<Option<SystemTime>> {
+        match &self.grant {
+            Some(grant) => Ok(grant.expires_at().await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Logs the user out of this app: deletes their tokens from memory and the store. KonPro
+    /// documents no revocation endpoint, so the tokens stay valid at KonPro until they expire.
+    /// [`Error::ApiKeyMode`] in API-key mode: an API key is not stored, nothing is forgotten.
+    pub async fn forget(&self) -> Result<()> {
+        Ok(self.oauth_grant("forget")?.forget().await?)
     }
 
     /// The API base URL.

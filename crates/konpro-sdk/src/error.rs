@@ -4,7 +4,8 @@
 //! `Error`: [`Error::Callback`], [`Error::ReauthorizationRequired`], [`Error::Unauthorized`],
 //! [`Error::RateLimited`], [`Error::Api`], [`Error::Transport`], [`Error::Decode`],
 //! [`Error::Store`], [`Error::Config`]; token endpoint errors and the rest of the core's are
-//! [`Error::OAuth`]. No message ever contains a token, code, verifier or API key.
+//! [`Error::OAuth`]. [`Error::ApiKeyMode`] is KonPro's own: an OAuth-only operation on a
+//! client in API-key mode. No message ever contains a token, code, verifier or API key.
 
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ pub enum Error {
     Callback(CallbackError),
 
     /// The user's grant is gone or its refresh token was rejected: send the user through
-    /// [`KonPro::login_url`](crate::KonPro::login_url) again.
+    /// [`KonPro::authorize_url`](crate::KonPro::authorize_url) again.
     #[error("user `{subject}` must log in to KonPro again: {reason}")]
     ReauthorizationRequired {
         /// The subject (user key) whose grant failed.
@@ -100,6 +101,14 @@ pub enum Error {
     /// sent.
     #[error(transparent)]
     Config(ConfigError),
+
+    /// The operation needs a user's OAuth grant, and this client authenticates with an API
+    /// key: there is no access token to refresh, read or forget.
+    #[error("`{operation}` needs an OAuth grant; this KonPro client uses an API key")]
+    ApiKeyMode {
+        /// The method called, e.g. `refresh`.
+        operation: &'static str,
+    },
 
     /// Any other failure of the OAuth core: a token endpoint error (e.g. `invalid_grant` on a
     /// code exchange), an unexpected status, a loopback login failure.
@@ -290,6 +299,9 @@ mod tests {
             },
             Error::Encode {
                 detail: "not an object".into(),
+            },
+            Error::ApiKeyMode {
+                operation: "refresh",
             },
             oauth_flow::Error::from(OAuthError::new(Some(400), "invalid_grant", Some("x"), None))
                 .into(),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use oauth_flow::{DEFAULT_LOOPBACK_TIMEOUT, LoopbackReceiver, open_system_browser};
 use oauth_flow::{OAuthClient, Url};
 
-use crate::client::Client;
+use crate::client::KonProClient;
 use crate::error::Result;
 use crate::oauth::{KonPro, check_subject};
 
@@ -60,7 +60,7 @@ impl KonPro {
     /// client was built with (e.g. `http://127.0.0.1/callback`, on a free port), opens the
     /// system browser at KonPro's consent page (and prints its URL on stderr, for when no
     /// browser shows up), waits for the callback, exchanges the code, saves
-    /// the tokens for `subject` in the store and returns their [`Client`].
+    /// the tokens for `subject` in the store and returns their [`KonProClient`].
     ///
     /// ```no_run
     /// # async fn run() -> konpro_sdk::Result<()> {
@@ -77,7 +77,7 @@ impl KonPro {
     /// [`Error::OAuth`](crate::Error::OAuth) (no callback within 5 minutes, the port
     /// could not be opened), a configuration error if the redirect URI is not `http` on a
     /// loopback IP literal.
-    pub async fn login_with_browser(&self, subject: &str) -> Result<Client> {
+    pub async fn login_with_browser(&self, subject: &str) -> Result<KonProClient> {
         self.browser_login(subject).open_system_browser().await
     }
 
@@ -85,7 +85,7 @@ impl KonPro {
     /// step: show a QR code, print the URL, or drive a test browser. `open` runs while the
     /// listener waits; if it fails, the login fails with
     /// [`LoopbackError::Open`](oauth_flow::LoopbackError::Open).
-    pub async fn login_with<F, Fut, E>(&self, subject: &str, open: F) -> Result<Client>
+    pub async fn login_with<F, Fut, E>(&self, subject: &str, open: F) -> Result<KonProClient>
     where
         F: FnOnce(Url) -> Fut,
         Fut: Future<Output = std::result::Result<(), E>>,
@@ -120,7 +120,7 @@ impl<'a> BrowserLogin<'a> {
 
     /// Opens the system browser at the authorize URL and prints the URL on stderr, for the
     /// user to open by hand where no browser shows up.
-    pub async fn open_system_browser(self) -> Result<Client> {
+    pub async fn open_system_browser(self) -> Result<KonProClient> {
         self.open_with(|url| async move {
             // Printed either way: a browser can be found and still fail to show (no display).
             if open_system_browser(&url).is_ok() {
@@ -137,7 +137,7 @@ impl<'a> BrowserLogin<'a> {
     }
 
     /// Runs the login, handing the authorize URL to `open`.
-    pub async fn open_with<F, Fut, E>(self, open: F) -> Result<Client>
+    pub async fn open_with<F, Fut, E>(self, open: F) -> Result<KonProClient>
     where
         F: FnOnce(Url) -> Fut,
         Fut: Future<Output = std::result::Result<(), E>>,

@@ -1,33 +1,33 @@
-//! [`KonPro`]: the OAuth side. One value serves every user of an app: it builds login URLs,
-//! completes callbacks, and hands out a [`Client`] per user whose tokens refresh themselves.
+//! [`KonPro`]: the OAuth side. One value serves every user of an app: it builds authorize
+//! URLs, completes callbacks, and hands out a [`KonProClient`] per user whose tokens refresh
+//! themselves.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use oauth_flow::{
-    AuthorizedCode, Clock, ConfigError, GrantHandle, HttpRequest, ManagerSettings, OAuthClient,
-    PendingAuthorization, RetryPolicy, SecretString, TokenManager, TokenStore, Transport, Url,
+    AuthorizedCode, ConfigError, GrantHandle, HttpRequest, IntoBaseUrl, OAuthClient,
+    PendingAuthorization, RetryPolicy, SdkSettings, SecretString, TokenManager, Transport, Url,
 };
 
-use crate::client::{Auth, Client, default_transport};
+use crate::client::{Auth, KonProClient, USER_AGENT};
 use crate::error::Result;
-use crate::profile::BaseUrls;
+use crate::profile::{API_BASE_URL, APP_BASE_URL, BaseUrls, PendingBase, pick_base};
 
 /// KonPro's OAuth 2.0 client (Authorization Code + PKCE S256, public client: no secret).
 ///
 /// Cheap to clone; share one per application. Tokens are kept per *subject*, a user key your
-/// app chooses (a user id, an email, a session id), in the [`TokenStore`] given to the builder
-/// (in memory by default).
+/// app chooses (a user id, an email, a session id), in the [`TokenStore`](oauth_flow::TokenStore)
+/// given to the builder (in memory by default).
 ///
 /// ```no_run
 /// # async fn run(callback_url: &str) -> konpro_sdk::Result<()> {
 /// use konpro_sdk::KonPro;
 ///
 /// let konpro = KonPro::builder("my-client-id", "https://example.com/oauth/callback").build()?;
-/// let (url, pending) = konpro.login_url()?;     // redirect the user to `url`, keep `pending`
+/// let (url, pending) = konpro.authorize_url()?; // redirect the user to `url`, keep `pending`
 /// // ... KonPro redirects back to https://example.com/oauth/callback?code=...&state=...
-/// let client = konpro.complete_login("user-42", pending, callback_url).await?;
+/// let client = konpro.complete("user-42", pending, callback_url).await?;
 /// let account = client.account_get().await?;
 ///
 /// // Later, in another request of the same user:
@@ -62,10 +62,10 @@ impl fmt::Debug for KonPro {
 pub struct KonProBuilder {
     client_id: String,
     redirect_uri: String,
-    urls: Option<(String, String)>,
-    manager: ManagerSettings,
-    transport: Option<Arc<dyn Transport>>,
-    retry: RetryPolicy,
+    base: PendingBase,
+    app_base: PendingBase,
+    api_base: PendingBase,
+    settings: SdkSettings,
 }
 
 impl fmt::Debug for KonProBuilder {
@@ -73,80 +73,68 @@ impl fmt::Debug for KonProBuilder {
         f.debug_struct("KonProBuilder")
             .field("client_id", &self.client_id)
             .field("redirect_uri", &self.redirect_uri)
-            .field("urls", &self.urls)
-            .finish_non_exhaustive()
+            .field("base", &self.base)
+            .field("app_base", &self.app_base)
+            .field("api_base", &self.api_base)
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
 impl KonProBuilder {
-    /// Both base URLs, e.g. a staging deployment: `app_base` serves the consent page
-    /// (`/oauth/authorize`), `api_base` the token endpoints and the API (default
-    /// `https://app.konpro.ai` and `https://api.konpro.ai`).
-    pub fn base_urls(mut self, app_base: impl Into<String>, api_base: impl Into<String>) -> Self {
-        self.urls = Some((app_base.into(), api_base.into()));
+    /// One root for both KonPro hosts, as the sandbox serves them
+    /// (`.base_url(sb.url(Provider::KonPro))`) or a proxy in front of both: the consent page,
+    /// the token endpoints and the API are resolved below it. [`app_base_url`](Self::app_base_url)
+    /// and [`api_base_url`](Self::api_base_url) override it per host.
+    ///
+    /// https, or http on a loopback IP literal; checked at [`build`](Self::build).
+    pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.base = Some(url.into_base_url());
         self
     }
 
-    /// Points every KonPro host at one base URL, as the sandbox serves them:
-    /// `.sandbox(sandbox.url(Provider::KonPro))`.
-    pub fn sandbox(self, base_url: impl Into<String>) -> Self {
-        let url = base_url.into();
-        self.base_urls(url.clone(), url)
-    }
-
-    /// Where tokens are persisted, keyed by subject (default: in memory). Use
-    /// [`oauth_flow::FileStore`] or your own [`TokenStore`] so logins survive restarts.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.manager.store = Some(store);
+    /// The app host serving the consent page (`/oauth/authorize`), e.g. a staging deployment
+    /// (default `https://app.konpro.ai`, or the [`base_url`](Self::base_url)).
+    pub fn app_base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.app_base = Some(url.into_base_url());
         self
     }
 
-    /// The transport for token and API requests (default: a [`oauth_flow::ReqwestTransport`]
-    /// with redirects off and timeouts on).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
+    /// The API host serving the token endpoints and the API (default `https://api.konpro.ai`,
+    /// or the [`base_url`](Self::base_url)).
+    pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.api_base = Some(url.into_base_url());
         self
     }
 
-    /// The clock deciding when tokens are due for refresh (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.manager.clock = Some(clock);
-        self
-    }
-
-    /// How long before expiry access tokens are refreshed (default 60 s, at most 5 minutes).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.manager.refresh_margin = Some(margin);
-        self
-    }
-
-    /// How API calls retry 429 and 503 answers (default: 3 attempts, 30 s of waiting at most).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
+    oauth_flow::builder_settings!(
+        settings: store,
+        transport,
+        clock,
+        refresh_margin,
+        retry,
+        lease_ttl,
+        lease_wait,
+        max_cached_grants,
+    );
 
     /// Checks the settings (https URLs, or http on loopback; a non-empty client id; a valid
     /// redirect URI) and builds the client.
     pub fn build(self) -> Result<KonPro> {
-        let urls = match &self.urls {
-            Some((app, api)) => BaseUrls::new(app, api)?,
-            None => BaseUrls::production(),
-        };
+        let urls = BaseUrls::new(
+            pick_base([&self.app_base, &self.base], APP_BASE_URL)?,
+            pick_base([&self.api_base, &self.base], API_BASE_URL)?,
+        );
         let client = OAuthClient::builder(urls.profile()?, self.client_id)
             .redirect_uri(self.redirect_uri)
             .build()?;
-        let transport = match self.transport {
-            Some(t) => t,
-            None => default_transport()?,
-        };
-        let manager = TokenManager::builder(client, transport.clone()).settings(self.manager);
+        let transport = self.settings.transport_or_default(USER_AGENT)?;
         Ok(KonPro {
             inner: Arc::new(Inner {
-                manager: manager.build()?,
+                manager: self.settings.token_manager(client, transport.clone())?,
                 transport,
                 urls,
-                retry: self.retry,
+                retry: self.settings.retry_policy(),
             }),
         })
     }
@@ -159,10 +147,10 @@ impl KonPro {
         KonProBuilder {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
-            urls: None,
-            manager: ManagerSettings::default(),
-            transport: None,
-            retry: RetryPolicy::default(),
+            base: None,
+            app_base: None,
+            api_base: None,
+            settings: SdkSettings::default(),
         }
     }
 
@@ -173,42 +161,54 @@ impl KonPro {
     ///
     /// For more control (how long the callback may take, extra parameters) use
     /// `oauth_client().authorize()`.
-    pub fn login_url(&self) -> Result<(Url, PendingAuthorization)> {
+    pub fn authorize_url(&self) -> Result<(Url, PendingAuthorization)> {
         Ok(self.oauth_client().authorize().build()?)
     }
 
     /// Steps 2 and 3: checks the callback (the full redirect URL, or its query string) against
     /// `pending` (state, redirect URI, `error=`), exchanges the code at `/v1/oauth/token`, saves
-    /// the tokens for `subject`, and returns that user's [`Client`].
+    /// the tokens for `subject`, and returns that user's [`KonProClient`].
     ///
     /// A callback with a wrong or missing `state`, on another redirect URI, or carrying an
     /// error fails with [`Error::Callback`](crate::Error::Callback) before any request is sent.
-    pub async fn complete_login(
+    pub async fn complete(
         &self,
         subject: &str,
         pending: PendingAuthorization,
-        callback: &str,
-    ) -> Result<Client> {
+        callback_url: &str,
+    ) -> Result<KonProClient> {
         check_subject(subject)?;
-        let code = pending.complete(callback)?;
+        let code = pending.complete(callback_url)?;
         let grant = self.inner.manager.exchange_code(subject, code).await?;
         self.client_for(grant)
     }
 
-    /// The [`Client`] of `subject`, whose tokens were saved by an earlier
-    /// [`complete_login`](Self::complete_login) (in this process or, with a persistent store,
-    /// an earlier one). Calls fail with
+    /// The [`KonProClient`] of `subject`, whose tokens were saved by an earlier
+    /// [`complete`](Self::complete) (in this process or, with a persistent store, an earlier
+    /// one). Nothing is read yet: calls fail with
     /// [`Error::ReauthorizationRequired`](crate::Error::ReauthorizationRequired) when the store
-    /// holds no usable grant for them.
-    pub fn client(&self, subject: &str) -> Result<Client> {
+    /// holds no usable grant for them. [`restore`](Self::restore) checks first.
+    pub fn client(&self, subject: &str) -> Result<KonProClient> {
         check_subject(subject)?;
         self.client_for(self.inner.manager.grant(subject))
     }
 
-    /// A [`Client`] sending `api_key` as `X-API-KEY`, at this client's API base URL and with
-    /// its transport.
-    pub fn api_key_client(&self, api_key: SecretString) -> Result<Client> {
-        Client::assemble(
+    /// The [`KonProClient`] of `subject` if the store holds tokens for them (they may still be
+    /// rejected by KonPro), `None` if the user must log in: the start-up check of a
+    /// command-line or desktop app.
+    pub async fn restore(&self, subject: &str) -> Result<Option<KonProClient>> {
+        check_subject(subject)?;
+        let grant = self.inner.manager.grant(subject);
+        if grant.token().await?.is_none() {
+            return Ok(None);
+        }
+        self.client_for(grant).map(Some)
+    }
+
+    /// A [`KonProClient`] sending `api_key` as `X-API-KEY`, at this client's API base URL and
+    /// with its transport and retry policy.
+    pub fn api_key_client(&self, api_key: SecretString) -> Result<KonProClient> {
+        KonProClient::assemble(
             Auth::ApiKey(api_key),
             self.inner.urls.api().clone(),
             self.inner.transport.clone(),
@@ -216,22 +216,9 @@ impl KonPro {
         )
     }
 
-    /// Whether the store holds tokens for `subject` (they may still be rejected by KonPro).
-    pub async fn is_logged_in(&self, subject: &str) -> Result<bool> {
-        check_subject(subject)?;
-        Ok(self.inner.manager.grant(subject).token().await?.is_some())
-    }
-
-    /// Forgets `subject`'s tokens, in memory and in the store. KonPro documents no revocation
-    /// endpoint, so the tokens stay valid at KonPro until they expire.
-    pub async fn logout(&self, subject: &str) -> Result<()> {
-        check_subject(subject)?;
-        Ok(self.inner.manager.grant(subject).forget().await?)
-    }
-
-    /// The code exchange request `complete_login` sends, built without sending (sans-IO):
-    /// `POST /v1/oauth/token` with `code`, `client_id`, `grant_type=authorization_code`,
-    /// `redirect_uri` and `code_verifier` as a form.
+    /// The code exchange request [`complete`](Self::complete) sends, built without sending
+    /// (sans-IO): `POST /v1/oauth/token` with `code`, `client_id`,
+    /// `grant_type=authorization_code`, `redirect_uri` and `code_verifier` as a form.
     pub fn exchange_code_request(&self, code: &AuthorizedCode) -> Result<HttpRequest> {
         Ok(self.oauth_client().exchange_code_request(code)?)
     }
@@ -258,8 +245,8 @@ impl KonPro {
         &self.inner.urls
     }
 
-    pub(crate) fn client_for(&self, grant: GrantHandle) -> Result<Client> {
-        Client::assemble(
+    pub(crate) fn client_for(&self, grant: GrantHandle) -> Result<KonProClient> {
+        KonProClient::assemble(
             Auth::OAuth(grant),
             self.inner.urls.api().clone(),
             self.inner.transport.clone(),

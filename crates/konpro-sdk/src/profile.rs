@@ -1,6 +1,6 @@
 //! KonPro's endpoints: production URLs and the [`ProviderProfile`] built from two base URLs.
 
-use oauth_flow::{BodyEncoding, ClientAuth, Pkce, ProviderProfile, Url};
+use oauth_flow::{BaseUrl, BodyEncoding, ClientAuth, ConfigError, Pkce, ProviderProfile, Url};
 
 use crate::error::Result;
 
@@ -18,10 +18,13 @@ pub const TOKEN_PATH: &str = "v1/oauth/token";
 /// endpoint).
 pub const REFRESH_PATH: &str = "v1/oauth/refresh_token";
 
-/// KonPro's two base URLs: the app (consent page) and the API (tokens and calls).
+/// KonPro's two base URLs: the app (consent page) and the API (tokens and calls), as
+/// [`KonPro::base_urls`](crate::KonPro::base_urls) reports them.
 ///
-/// Production by default; point both at a staging deployment or at the sandbox (where both
-/// hosts share one prefix, see [`BaseUrls::sandbox`]).
+/// Production by default; set them with [`KonProBuilder::base_url`](crate::KonProBuilder::base_url)
+/// (both hosts under one root, as the sandbox serves them) or
+/// [`app_base_url`](crate::KonProBuilder::app_base_url) and
+/// [`api_base_url`](crate::KonProBuilder::api_base_url).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrls {
     app: Url,
@@ -33,22 +36,16 @@ impl BaseUrls {
     // The two constants are valid https URLs (checked by a unit test), so this cannot fail.
     #[allow(clippy::expect_used)]
     pub fn production() -> Self {
-        Self::new(APP_BASE_URL, API_BASE_URL).expect("the production URLs are valid")
+        let parse = |url| BaseUrl::parse(url).expect("the production URLs are valid");
+        Self::new(parse(APP_BASE_URL), parse(API_BASE_URL))
     }
 
-    /// Two base URLs (https, or http on a loopback IP literal). A path prefix is kept: routes are
-    /// resolved below it.
-    pub fn new(app_base: &str, api_base: &str) -> Result<Self> {
-        Ok(Self {
-            app: base(app_base)?,
-            api: base(api_base)?,
-        })
-    }
-
-    /// One base URL for both hosts, as the sandbox serves them
-    /// (`sandbox.url(Provider::KonPro)`, e.g. `http://127.0.0.1:PORT/konpro`).
-    pub fn sandbox(base_url: &str) -> Result<Self> {
-        Self::new(base_url, base_url)
+    /// The two checked base URLs (their path prefix kept: routes resolve below it).
+    pub(crate) fn new(app: BaseUrl, api: BaseUrl) -> Self {
+        Self {
+            app: app.into_url(),
+            api: api.into_url(),
+        }
     }
 
     /// The app base URL (always ending in `/`).
@@ -97,13 +94,20 @@ impl Default for BaseUrls {
     }
 }
 
-fn base(value: &str) -> Result<Url> {
-    Ok(oauth_flow::BaseUrl::parse(value)?.into_url())
+/// A base URL as a builder setter took it, checked at `build()` (so setters stay chainable).
+pub(crate) type PendingBase = Option<std::result::Result<BaseUrl, ConfigError>>;
+
+/// The first of `urls` that was set (a more specific setting first), or `default`.
+pub(crate) fn pick_base(urls: [&PendingBase; 2], default: &str) -> Result<BaseUrl> {
+    match urls.into_iter().flatten().next() {
+        Some(url) => Ok(url.clone()?),
+        None => Ok(BaseUrl::parse(default)?),
+    }
 }
 
 fn join(base: &Url, path: &str) -> Result<Url> {
     base.join(path).map_err(|_| {
-        oauth_flow::ConfigError::InvalidUrl {
+        ConfigError::InvalidUrl {
             name: "KonPro endpoint",
         }
         .into()
@@ -139,9 +143,14 @@ mod tests {
         );
     }
 
+    fn base(url: &str) -> BaseUrl {
+        BaseUrl::parse(url).unwrap()
+    }
+
     #[test]
     fn a_sandbox_prefix_serves_both_hosts() {
-        let urls = BaseUrls::sandbox("http://127.0.0.1:4010/konpro").unwrap();
+        let root = base("http://127.0.0.1:4010/konpro");
+        let urls = BaseUrls::new(root.clone(), root);
         assert_eq!(
             urls.authorize_url().unwrap().as_str(),
             "http://127.0.0.1:4010/konpro/oauth/authorize"
@@ -150,12 +159,5 @@ mod tests {
             urls.refresh_url().unwrap().as_str(),
             "http://127.0.0.1:4010/konpro/v1/oauth/refresh_token"
         );
-    }
-
-    #[test]
-    fn s8_plain_http_off_loopback_is_refused() {
-        let err = BaseUrls::new("http://app.konpro.ai", API_BASE_URL).unwrap_err();
-        assert!(err.to_string().contains("must use https"), "{err}");
-        assert!(BaseUrls::sandbox("https://staging.konpro.ai/?x=1").is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! Snapshots of every request shape the KonPro SDK builds (sans-IO, no server): the authorize
 //! URL, the code exchange, the refresh, account.get in both authentication modes and a generic
-//! endpoint. Secrets are canaries, redacted in the snapshots and checked absent from them.
+//! endpoint. Secrets are canaries, redacted in the snapshots (the core's shared redaction set,
+//! SECURITY S25) and checked absent from them. Also the builder's base URLs and what a client
+//! without a grant (API-key mode) answers.
 
 // A test binary: helpers outside `#[test]` functions panic on unexpected values on purpose.
 #![allow(clippy::unwrap_used)]
@@ -9,9 +11,11 @@ use std::time::{Duration, SystemTime};
 
 use insta::assert_json_snapshot;
 use konpro_sdk::{
-    AccountGet, ApiRequest, Client, KonPro, Method, PendingAuthorization, SecretString, Token,
+    AccountGet, ApiRequest, Error, ExposeSecret, KonPro, KonProClient, Method,
+    PendingAuthorization, SecretString, Token,
 };
 use oauth_flow::PkceVerifier;
+use oauth_flow::test_util::redaction_settings;
 use serde_json::{Map, Value, json};
 
 const CLIENT_ID: &str = "konpro-demo-client";
@@ -37,7 +41,17 @@ fn url_snapshot(url: &konpro_sdk::Url) -> Value {
 }
 
 fn login() -> (konpro_sdk::Url, PendingAuthorization) {
-    konpro().login_url().unwrap()
+    konpro().authorize_url().unwrap()
+}
+
+/// Asserts `snap` against the snapshot `name` with the core's shared redaction set, plus the
+/// API-key header, and the whole `Authorization` header, scheme included, as these snapshots
+/// were recorded (a later redaction of the same path wins).
+fn assert_snapshot(name: &str, snap: &Value) {
+    let mut settings = redaction_settings();
+    settings.add_redaction(".headers.authorization", "[redacted]");
+    settings.add_redaction(r#".headers["x-api-key"]"#, "[redacted]");
+    settings.bind(|| assert_json_snapshot!(name, snap));
 }
 
 fn state_of(url: &konpro_sdk::Url) -> String {
@@ -69,10 +83,7 @@ fn authorize_url_s3_s256_and_documented_parameters() {
     assert!(q.get("code_verifier").is_none());
     // SECURITY S15: a public client: no secret anywhere.
     assert!(!url.as_str().contains("secret"));
-    assert_json_snapshot!("authorize_url", snap, {
-        ".query.state" => "[redacted]",
-        ".query.code_challenge" => "[redacted]",
-    });
+    assert_snapshot("authorize_url", &snap);
 }
 
 #[test]
@@ -91,7 +102,7 @@ fn each_login_draws_a_fresh_state_and_verifier_s1_s2() {
 #[test]
 fn exchange_request_s4_s15_form_with_verifier_and_no_secret() {
     let konpro = konpro();
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let state = state_of(&url);
     let challenge = url
         .query_pairs()
@@ -118,10 +129,7 @@ fn exchange_request_s4_s15_form_with_verifier_and_no_secret() {
     assert!(snap["headers"].get("authorization").is_none());
     assert_eq!(snap["query"], json!({}));
 
-    assert_json_snapshot!("exchange_code_request", snap, {
-        ".body.code" => "[redacted]",
-        ".body.code_verifier" => "[redacted]",
-    });
+    assert_snapshot("exchange_code_request", &snap);
 }
 
 #[test]
@@ -133,9 +141,7 @@ fn refresh_request_goes_to_the_separate_refresh_endpoint() {
     assert_eq!(snap["url"], "https://api.konpro.ai/v1/oauth/refresh_token");
     assert_eq!(snap["body"]["refresh_token"], REFRESH_TOKEN);
     assert!(snap["body"].get("client_secret").is_none());
-    assert_json_snapshot!("refresh_request", snap, {
-        ".body.refresh_token" => "[redacted]",
-    });
+    assert_snapshot("refresh_request", &snap);
 }
 
 fn token(expires_in: u64) -> Token {
@@ -168,14 +174,12 @@ async fn account_get_oauth_mode_s19_bearer_header_only() {
     assert!(snap["headers"].get("x-api-key").is_none());
     assert!(!req.url.as_str().contains(ACCESS_TOKEN));
     assert!(req.headers["authorization"].is_sensitive());
-    assert_json_snapshot!("account_get_oauth", snap, {
-        ".headers.authorization" => "[redacted]",
-    });
+    assert_snapshot("account_get_oauth", &snap);
 }
 
 #[tokio::test]
 async fn account_get_api_key_mode_sends_x_api_key_only() {
-    let client = Client::api_key(SecretString::from(API_KEY.to_owned()))
+    let client = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
         .build()
         .unwrap();
     let req = client.request(&AccountGet).await.unwrap();
@@ -183,14 +187,12 @@ async fn account_get_api_key_mode_sends_x_api_key_only() {
     assert_eq!(snap["headers"]["x-api-key"], API_KEY);
     assert!(snap["headers"].get("authorization").is_none());
     assert!(req.headers["x-api-key"].is_sensitive());
-    assert_json_snapshot!("account_get_api_key", snap, {
-        r#".headers["x-api-key"]"# => "[redacted]",
-    });
+    assert_snapshot("account_get_api_key", &snap);
 }
 
 #[tokio::test]
 async fn any_endpoint_with_the_same_authentication() {
-    let client = Client::api_key(SecretString::from(API_KEY.to_owned()))
+    let client = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
         .build()
         .unwrap();
     let endpoint = ApiRequest::<Value>::new(Method::POST, "v1/some-endpoint")
@@ -199,14 +201,12 @@ async fn any_endpoint_with_the_same_authentication() {
     let req = client.request(&endpoint).await.unwrap();
     let snap = req.to_snapshot();
     assert_eq!(snap["url"], "https://api.konpro.ai/v1/some-endpoint");
-    assert_json_snapshot!("generic_endpoint_api_key", snap, {
-        r#".headers["x-api-key"]"# => "[redacted]",
-    });
+    assert_snapshot("generic_endpoint_api_key", &snap);
 }
 
 #[tokio::test]
 async fn s19_a_path_on_another_origin_is_refused() {
-    let client = Client::api_key(SecretString::from(API_KEY.to_owned()))
+    let client = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
         .api_base_url("https://api.konpro.ai/prefix")
         .build()
         .unwrap();
@@ -235,13 +235,11 @@ async fn s19_a_path_on_another_origin_is_refused() {
 #[tokio::test]
 async fn staging_base_urls_move_every_endpoint() {
     let konpro = KonPro::builder(CLIENT_ID, REDIRECT_URI)
-        .base_urls(
-            "https://app.staging.konpro.ai",
-            "https://api.staging.konpro.ai/",
-        )
+        .app_base_url("https://app.staging.konpro.ai")
+        .api_base_url("https://api.staging.konpro.ai/")
         .build()
         .unwrap();
-    let (url, _) = konpro.login_url().unwrap();
+    let (url, _) = konpro.authorize_url().unwrap();
     assert!(
         url.as_str()
             .starts_with("https://app.staging.konpro.ai/oauth/authorize?")
@@ -256,26 +254,47 @@ async fn staging_base_urls_move_every_endpoint() {
     let key_client = konpro
         .api_key_client(SecretString::from(API_KEY.to_owned()))
         .unwrap();
-    let req = key_client.request(&AccountGet).await.unwrap();
     assert_eq!(
-        req.url.as_str(),
+        account_get_url(&key_client).await,
         "https://api.staging.konpro.ai/v1/pacific/account.get"
     );
+}
+
+/// Where `client` sends account.get.
+async fn account_get_url(client: &KonProClient) -> String {
+    client.request(&AccountGet).await.unwrap().url.into()
 }
 
 #[test]
 fn s8_insecure_base_urls_are_refused() {
     let err = KonPro::builder(CLIENT_ID, REDIRECT_URI)
-        .base_urls("http://app.konpro.ai", "https://api.konpro.ai")
+        .app_base_url("http://app.konpro.ai")
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("must use https"), "{err}");
-    assert!(
-        Client::api_key(SecretString::from(API_KEY.to_owned()))
-            .api_base_url("http://api.konpro.ai")
+    for bad in [
+        "http://konpro.example",
+        "https://api.konpro.ai/?x=1",
+        "not a url",
+    ] {
+        // Checked at build(), whichever setter took it: a typed configuration error.
+        let err = KonPro::builder(CLIENT_ID, REDIRECT_URI)
+            .base_url(bad)
             .build()
-            .is_err()
-    );
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Config(konpro_sdk::ConfigError::InvalidBaseUrl { .. })
+            ),
+            "{bad}: {err:?}"
+        );
+        let err = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
+            .api_base_url(bad)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{bad}: {err:?}");
+    }
 }
 
 #[tokio::test]
@@ -286,10 +305,10 @@ async fn s25_debug_output_never_shows_a_secret() {
         .insert("user-42", token(3600))
         .await
         .unwrap();
-    let (url, pending) = konpro.login_url().unwrap();
+    let (url, pending) = konpro.authorize_url().unwrap();
     let state = state_of(&url);
     let oauth_client = konpro.client("user-42").unwrap();
-    let key_client = Client::api_key(SecretString::from(API_KEY.to_owned()))
+    let key_client = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
         .build()
         .unwrap();
     let req = oauth_client.request(&AccountGet).await.unwrap();
@@ -303,7 +322,7 @@ async fn s25_debug_output_never_shows_a_secret() {
         .unwrap();
     let dbg = format!(
         "{konpro:?} {pending:?} {oauth_client:?} {key_client:?} {req:?} {key_req:?} {token:?} {:?}",
-        Client::api_key(SecretString::from(API_KEY.to_owned()))
+        KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
     );
     for secret in [ACCESS_TOKEN, REFRESH_TOKEN, API_KEY, state.as_str()] {
         assert!(!dbg.contains(secret), "secret in Debug output: {dbg}");
@@ -324,4 +343,108 @@ async fn a_client_for_an_unknown_user_needs_a_login() {
         .unwrap_err();
     assert!(err.is_reauthorization_required(), "{err}");
     assert!(konpro().client("").is_err());
+}
+
+#[tokio::test]
+async fn one_base_url_serves_both_hosts_and_a_per_host_url_overrides_it() {
+    let sandbox = "http://127.0.0.1:4010/konpro";
+    let refresh = |konpro: &KonPro| {
+        konpro
+            .refresh_request(&SecretString::from(REFRESH_TOKEN.to_owned()))
+            .unwrap()
+            .url
+    };
+
+    let konpro = KonPro::builder(CLIENT_ID, REDIRECT_URI)
+        .base_url(sandbox)
+        .build()
+        .unwrap();
+    let (url, _) = konpro.authorize_url().unwrap();
+    assert!(
+        url.as_str()
+            .starts_with("http://127.0.0.1:4010/konpro/oauth/authorize?")
+    );
+    assert_eq!(
+        refresh(&konpro).as_str(),
+        "http://127.0.0.1:4010/konpro/v1/oauth/refresh_token"
+    );
+    assert_eq!(konpro.base_urls().app(), konpro.base_urls().api());
+
+    // The per-host setting wins whichever comes first.
+    for konpro in [
+        KonPro::builder(CLIENT_ID, REDIRECT_URI)
+            .base_url(sandbox)
+            .api_base_url("https://api.staging.konpro.ai"),
+        KonPro::builder(CLIENT_ID, REDIRECT_URI)
+            .api_base_url("https://api.staging.konpro.ai")
+            .base_url(sandbox),
+    ] {
+        let konpro = konpro.build().unwrap();
+        let (url, _) = konpro.authorize_url().unwrap();
+        assert!(url.as_str().starts_with("http://127.0.0.1:4010/konpro/"));
+        assert_eq!(
+            refresh(&konpro).as_str(),
+            "https://api.staging.konpro.ai/v1/oauth/refresh_token"
+        );
+    }
+
+    // The API-key builder takes the same root for the API.
+    let keyed = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
+        .base_url(konpro_sdk::BaseUrl::parse(sandbox).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(
+        account_get_url(&keyed).await,
+        "http://127.0.0.1:4010/konpro/v1/pacific/account.get"
+    );
+}
+
+#[tokio::test]
+async fn api_key_mode_has_no_grant_to_refresh_read_or_forget() {
+    let client = KonProClient::api_key(SecretString::from(API_KEY.to_owned()))
+        .build()
+        .unwrap();
+    let operation = |e: Error| match e {
+        Error::ApiKeyMode { operation } => operation,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(operation(client.refresh().await.unwrap_err()), "refresh");
+    assert_eq!(
+        operation(client.access_token().await.unwrap_err()),
+        "access_token"
+    );
+    assert_eq!(operation(client.forget().await.unwrap_err()), "forget");
+    assert!(client.token().await.unwrap().is_none());
+    assert_eq!(client.expires_at().await.unwrap(), None);
+    // The key never shows in the error.
+    let err = client.refresh().await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(API_KEY));
+}
+
+#[tokio::test]
+async fn restore_finds_a_stored_grant_and_forget_removes_it() {
+    let konpro = konpro();
+    assert!(konpro.restore("user-42").await.unwrap().is_none());
+    assert!(konpro.restore("").await.is_err());
+
+    let stored = token(3600);
+    let expiry = stored.expires_at;
+    konpro
+        .token_manager()
+        .insert("user-42", stored)
+        .await
+        .unwrap();
+    let client = konpro.restore("user-42").await.unwrap().unwrap();
+    assert_eq!(client.subject(), Some("user-42"));
+    assert_eq!(client.expires_at().await.unwrap(), expiry);
+    let token = client.token().await.unwrap().unwrap();
+    assert_eq!(token.refresh_token.unwrap().expose_secret(), REFRESH_TOKEN);
+    // A fresh token is served as it is: no request (this KonPro has no server to answer).
+    let access = client.access_token().await.unwrap();
+    assert_eq!(access.secret().expose_secret(), ACCESS_TOKEN);
+
+    client.forget().await.unwrap();
+    assert!(konpro.restore("user-42").await.unwrap().is_none());
+    assert!(client.token().await.unwrap().is_none());
+    assert_eq!(client.expires_at().await.unwrap(), None);
 }

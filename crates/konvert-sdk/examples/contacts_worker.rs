@@ -16,8 +16,8 @@
 //!    fails (`ENRICHMENT_UNAVAILABLE`) while the rest of the page is fine, so the worker uses
 //!    `query_partial`, keeps the data, and reports the failed contacts; any other error stops it.
 //!
-//! Environment: `KONVERT_API_KEY` and `KONVERT_API_SECRET` (production, or `KONVERT_ENV=staging`,
-//! or `KONVERT_BASE_URL`); `SANDBOX_URL` for a `cargo run -p sandbox`; otherwise a sandbox starts
+//! Environment: `KONVERT_API_KEY` and `KONVERT_API_SECRET` (production, or `KONVERT_ENV=staging`;
+//! `KONVERT_BASE_URL` moves either to another host); `SANDBOX_URL` for a `cargo run -p sandbox`; otherwise a sandbox starts
 //! in this process with its test credentials. `RUST_LOG` filters the `tracing` output (stderr;
 //! default `warn`).
 
@@ -28,7 +28,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use konvert_sdk::futures_util::TryStreamExt as _;
 use konvert_sdk::operations::{AddNote, ListEnrichments, add_note, list_enrichments};
-use konvert_sdk::{Auth, Environment, KonvertClient, PathSegment, SecretString};
+use konvert_sdk::{
+    Auth, Environment, KonvertClient, KonvertClientBuilder, PathSegment, SecretString,
+};
 use sandbox::{Provider, Sandbox};
 use tracing::{debug, info, warn};
 
@@ -47,8 +49,10 @@ pub enum Target {
     Sandbox(String),
     /// Konvert, with your API key and secret.
     Konvert {
-        /// Production, staging or a custom base URL.
+        /// Production or staging.
         environment: Environment,
+        /// Another host for that environment (`KONVERT_BASE_URL`: a proxy, an emulator).
+        base_url: Option<String>,
         /// The API key (the OAuth client id).
         api_key: String,
         /// The API secret.
@@ -62,11 +66,10 @@ impl Target {
         let env = |k: &str| env(k).filter(|v| !v.is_empty());
         match (env("KONVERT_API_KEY"), env("KONVERT_API_SECRET")) {
             (Some(api_key), Some(secret)) => {
-                let environment = match (env("KONVERT_BASE_URL"), env("KONVERT_ENV").as_deref()) {
-                    (Some(url), _) => Environment::custom(url),
-                    (None, Some("staging")) => Environment::Staging,
-                    (None, None | Some("production")) => Environment::Production,
-                    (None, Some(other)) => {
+                let environment = match env("KONVERT_ENV").as_deref() {
+                    Some("staging") => Environment::Staging,
+                    None | Some("production") => Environment::Production,
+                    Some(other) => {
                         return Err(
                             format!("KONVERT_ENV: production or staging, not {other}").into()
                         );
@@ -74,6 +77,7 @@ impl Target {
                 };
                 Ok(Self::Konvert {
                     environment,
+                    base_url: env("KONVERT_BASE_URL"),
                     api_key,
                     api_secret: SecretString::from(secret),
                 })
@@ -106,24 +110,29 @@ pub struct Report {
 
 /// One run of the worker. `sandbox` is the in-process sandbox for [`Target::InProcess`].
 pub async fn run(target: &Target, sandbox: Option<&Sandbox>) -> Result<Report, BoxError> {
-    let (environment, auth) = match (target, sandbox) {
-        (Target::InProcess, Some(sb)) => sandbox_auth(&sb.base_url()),
+    let builder = match (target, sandbox) {
+        (Target::InProcess, Some(sb)) => sandbox_builder(&sb.base_url()),
         (Target::InProcess, None) => return Err("the in-process target needs a sandbox".into()),
-        (Target::Sandbox(url), _) => sandbox_auth(url),
+        (Target::Sandbox(url), _) => sandbox_builder(url),
         (
             Target::Konvert {
                 environment,
+                base_url,
                 api_key,
                 api_secret,
             },
             _,
-        ) => (
-            environment.clone(),
-            Auth::client_credentials(api_key.as_str(), api_secret.clone()),
-        ),
+        ) => {
+            let auth = Auth::client_credentials(api_key.as_str(), api_secret.clone());
+            let builder = KonvertClient::builder(auth).environment(*environment);
+            match base_url {
+                Some(url) => builder.base_url(url.as_str()),
+                None => builder,
+            }
+        }
     };
-    info!(endpoint = %environment.api_url(), "starting");
-    let client = KonvertClient::builder(environment, auth).build()?;
+    let client = builder.build()?;
+    info!(environment = ?client.environment(), base_url = %client.base_url(), "starting");
     let mut report = Report::default();
 
     // Every contact; the SDK follows the cursors and bounds the walk.
@@ -193,18 +202,15 @@ pub async fn run(target: &Target, sandbox: Option<&Sandbox>) -> Result<Report, B
     Ok(report)
 }
 
-/// The base URL and credentials of a sandbox at `base`.
-fn sandbox_auth(base: &str) -> (Environment, Auth) {
+/// A client builder for the sandbox at `base`, with its test credentials.
+fn sandbox_builder(base: &str) -> KonvertClientBuilder {
     let url = format!(
         "{}{}",
         base.trim_end_matches('/'),
         Provider::Konvert.prefix()
     );
     let secret = SecretString::from(sandbox::KONVERT_API_SECRET.to_owned());
-    (
-        Environment::custom(url),
-        Auth::client_credentials(sandbox::KONVERT_API_KEY, secret),
-    )
+    KonvertClient::builder(Auth::client_credentials(sandbox::KONVERT_API_KEY, secret)).base_url(url)
 }
 
 #[tokio::main]

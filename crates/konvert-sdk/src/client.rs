@@ -3,14 +3,14 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use futures_util::Stream;
 use graphql_client::GraphQLQuery;
 use oauth_flow::{
-    AccessToken, ApiClient, BaseUrl, BasicEncoding, ClientAuth, Clock, CredentialSource,
-    GrantHandle, HttpRequest, JwtSigner, ManagerSettings, OAuthClient, PageLimits, ProviderProfile,
-    ReqwestTransport, RetryPolicy, SystemClock, TokenManager, Transport,
+    AccessToken, ApiClient, BaseUrl, BasicEncoding, ClientAuth, ConfigError, CredentialSource,
+    GrantHandle, HttpRequest, IntoBaseUrl, JwtSigner, OAuthClient, PageLimits, ProviderProfile,
+    SdkSettings, SystemClock,
 };
 
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
@@ -21,6 +21,9 @@ use crate::operations::{ListContacts, list_contacts};
 
 /// The provider name used in grant keys and logs.
 pub const PROVIDER: &str = "konvert";
+
+/// Sent by the default transport.
+const USER_AGENT: &str = concat!("konvert-sdk/", env!("CARGO_PKG_VERSION"));
 
 /// One page of contacts and the cursor of the next one (`None` on the last page).
 type ContactsPage = (
@@ -34,7 +37,7 @@ type ContactsPage = (
 #[derive(Clone)]
 pub struct KonvertClient {
     environment: Environment,
-    /// The base URL in use: the environment's, or the staging override.
+    /// The base URL in use: the environment's, or the builder's `base_url`.
     base_url: String,
     mode: AuthMode,
     api: ApiClient,
@@ -62,15 +65,22 @@ impl fmt::Debug for KonvertClient {
     }
 }
 
-/// Builder for [`KonvertClient`].
+/// Builder for [`KonvertClient`], from [`KonvertClient::builder`].
+///
+/// Production unless [`environment`](Self::environment) says otherwise; [`base_url`](Self::base_url)
+/// moves the chosen environment to another host. The shared settings ([`transport`](Self::transport),
+/// [`clock`](Self::clock), [`refresh_margin`](Self::refresh_margin), [`retry`](Self::retry)) are
+/// those of every SDK of this workspace; there is no token store or lease to configure, because
+/// a Konvert token belongs to the client and is kept in its memory (a new process simply
+/// requests or signs a new one). `refresh_margin` applies to client-credentials tokens; a JWT
+/// is signed again a fixed minute (at most a quarter of its lifetime) before its `exp`.
 #[must_use]
 pub struct KonvertClientBuilder {
-    environment: Environment,
     auth: Auth,
-    staging_url: Option<String>,
-    transport: Option<Arc<dyn Transport>>,
-    manager: ManagerSettings,
-    retry: RetryPolicy,
+    environment: Environment,
+    /// Checked when given, reported by `build`.
+    base_url: Option<std::result::Result<BaseUrl, ConfigError>>,
+    settings: SdkSettings,
     page_limits: PageLimits,
 }
 
@@ -79,47 +89,34 @@ impl fmt::Debug for KonvertClientBuilder {
         f.debug_struct("KonvertClientBuilder")
             .field("environment", &self.environment)
             .field("auth", &self.auth)
+            .field("base_url", &self.base_url)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
 impl KonvertClientBuilder {
-    /// Points [`Environment::Staging`] at `base_url` instead of
-    /// [`STAGING_BASE_URL`](crate::STAGING_BASE_URL), e.g. a staging emulator or a proxy in
-    /// front of staging; GraphQL goes to `{base_url}/api` and tokens come from
-    /// `{base_url}/oauth/token`. The client still reports `Environment::Staging`. The URL must
-    /// be https, or http on a loopback IP literal; with any other environment
-    /// [`build`](Self::build) refuses it.
-    pub fn staging_url(mut self, base_url: impl Into<String>) -> Self {
-        self.staging_url = Some(base_url.into());
+    /// The Konvert deployment (default [`Environment::Production`]).
+    /// [`Environment::Staging`] has different data; use it only when Konvert support asks you
+    /// to.
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
         self
     }
 
-    /// The transport (default: [`ReqwestTransport`] with its timeouts and body cap).
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
+    /// Sends everything to `url` instead of the environment's documented host: GraphQL to
+    /// `{url}/api`, tokens to `{url}/oauth/token`. For a staging emulator, a proxy, or the
+    /// workspace's sandbox (`sb.url(sandbox::Provider::Konvert)`). The client still reports
+    /// the [`environment`](Self::environment) chosen. A `&str`, `String`, [`Url`](crate::Url)
+    /// or [`BaseUrl`] is accepted and checked by [`build`](Self::build): https, or http on a
+    /// loopback IP literal (not `localhost`); no query, fragment or userinfo; a trailing `/`
+    /// is ignored.
+    pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
+        self.base_url = Some(url.into_base_url());
         self
     }
 
-    /// The clock used for token expiry and JWT `iat`/`exp` (default: the system clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.manager.clock = Some(clock);
-        self
-    }
-
-    /// Client credentials only: how long before expiry a token is renewed (default 60 s, at
-    /// most 5 minutes).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.manager.refresh_margin = Some(margin);
-        self
-    }
-
-    /// How queries answered 429/503 are retried (default: 3 attempts, 30 s of waiting at
-    /// most); mutations are never retried.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
+    oauth_flow::builder_settings!(settings: transport, clock, refresh_margin, retry);
 
     /// Bounds for [`KonvertClient::list_all_contacts`] and the page bound of
     /// [`KonvertClient::contacts`] (default [`PageLimits::default`]: 100 pages, 10,000 items).
@@ -131,17 +128,12 @@ impl KonvertClientBuilder {
     /// Checks the configuration and builds the client. Nothing is sent: the first token is
     /// requested (or the first JWT signed) by the first call.
     pub fn build(self) -> Result<KonvertClient> {
-        let base_url = match (&self.environment, self.staging_url) {
-            (Environment::Staging, Some(url)) => BaseUrl::parse(&url)?.trimmed().to_owned(),
-            (_, Some(_)) => {
-                return Err(Error::StagingUrlOutsideStaging);
-            }
-            (env, None) => BaseUrl::parse(env.base_url())?.trimmed().to_owned(),
+        let base_url = match self.base_url {
+            Some(url) => url?,
+            None => BaseUrl::parse(self.environment.base_url())?,
         };
-        let transport: Arc<dyn Transport> = match self.transport {
-            Some(t) => t,
-            None => Arc::new(ReqwestTransport::new()?),
-        };
+        let base_url = base_url.trimmed().to_owned();
+        let transport = self.settings.transport_or_default(USER_AGENT)?;
         let Auth {
             api_key,
             api_secret,
@@ -160,14 +152,19 @@ impl KonvertClientBuilder {
                 let oauth = OAuthClient::builder(profile, api_key)
                     .client_secret(api_secret)
                     .build()?;
-                let grant = TokenManager::builder(oauth.clone(), transport.clone())
-                    .settings(self.manager)
-                    .build()?
+                let grant = self
+                    .settings
+                    .token_manager(oauth.clone(), transport.clone())?
                     .client_credentials(&[]);
                 (Credential::ClientCredentials(grant), Some(oauth))
             }
             AuthMode::SelfSignedJwt { lifetime } => {
-                let clock = self.manager.clock.unwrap_or_else(|| Arc::new(SystemClock));
+                let clock = self
+                    .settings
+                    .manager
+                    .clock
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(SystemClock));
                 let signer = JwtSigner::new(api_key, &api_secret, lifetime, MAX_JWT_LIFETIME)?
                     .with_clock(clock);
                 (Credential::Jwt(Arc::new(signer)), None)
@@ -177,7 +174,8 @@ impl KonvertClientBuilder {
             Credential::ClientCredentials(grant) => Arc::new(grant.clone()),
             Credential::Jwt(signer) => signer.clone(),
         };
-        let api = ApiClient::builder(&base_url, transport, credentials).retry(self.retry);
+        let api = ApiClient::builder(&base_url, transport, credentials)
+            .retry(self.settings.retry_policy());
         Ok(KonvertClient {
             environment: self.environment,
             base_url,
@@ -191,26 +189,27 @@ impl KonvertClientBuilder {
 }
 
 impl KonvertClient {
-    /// Starts a client for `environment` authenticating with `auth`.
-    pub fn builder(environment: Environment, auth: Auth) -> KonvertClientBuilder {
+    /// Starts a client authenticating with `auth`, against production unless the builder's
+    /// [`environment`](KonvertClientBuilder::environment) or
+    /// [`base_url`](KonvertClientBuilder::base_url) says otherwise.
+    pub fn builder(auth: Auth) -> KonvertClientBuilder {
         KonvertClientBuilder {
-            environment,
             auth,
-            staging_url: None,
-            transport: None,
-            manager: ManagerSettings::default(),
-            retry: RetryPolicy::default(),
+            environment: Environment::Production,
+            base_url: None,
+            settings: SdkSettings::default(),
             page_limits: PageLimits::default(),
         }
     }
 
-    /// The environment.
-    pub fn environment(&self) -> &Environment {
-        &self.environment
+    /// The environment chosen with [`KonvertClientBuilder::environment`], also when a
+    /// [`base_url`](KonvertClientBuilder::base_url) moved it to another host.
+    pub fn environment(&self) -> Environment {
+        self.environment
     }
 
     /// The base URL in use, without a trailing `/`: the environment's, or the one given to
-    /// [`staging_url`](KonvertClientBuilder::staging_url).
+    /// [`KonvertClientBuilder::base_url`].
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -225,13 +224,14 @@ impl KonvertClient {
     /// Errors: [`Error::GraphQl`] when the operation failed as a whole (200 with `errors` and
     /// no data), [`Error::PartialData`] when some fields failed (use
     /// [`query_partial`](Self::query_partial) to accept such data), [`Error::Unauthorized`]
-    /// and [`Error::Api`] for HTTP failures, [`Error::Decode`] for an unexpected body, and
-    /// [`Error::OAuth`] for token, transport and configuration failures.
+    /// and [`Error::Api`] for HTTP failures, [`Error::Decode`] for an unexpected body,
+    /// [`Error::Transport`] when no response came, and [`Error::OAuth`] for token endpoint
+    /// failures.
     ///
     /// A 401 renews the credential once (a new token, or a freshly signed JWT) and retries.
     /// A 429 or 503 on a query is retried after its `Retry-After` within the builder's
-    /// [`RetryPolicy`] (queries only read); a mutation is never replayed. When the budget is
-    /// spent the error is [`oauth_flow::Error::RateLimited`] (with its `Retry-After`).
+    /// [`RetryPolicy`](oauth_flow::RetryPolicy) (queries only read); a mutation is never replayed. When the budget is
+    /// spent the error is [`Error::RateLimited`] (with its `Retry-After`).
     pub async fn query<Q: GraphQLQuery>(&self, variables: Q::Variables) -> Result<Q::ResponseData> {
         let (data, errors) = self.send(GraphQlCall::new::<Q>(variables)?).await?;
         if !errors.is_empty() {
@@ -268,7 +268,7 @@ impl KonvertClient {
     /// let data = client
     ///     .query_raw(
     ///         "query($id: ID!) { contact(id: $id) { id email } }",
-    ///         serde_json::json!({ "id": "contact-1" }),
+    ///         konvert_sdk::serde_json::json!({ "id": "contact-1" }),
     ///     )
     ///     .await?;
     /// println!("{}", data["contact"]["email"]);
@@ -346,12 +346,25 @@ impl KonvertClient {
 
     /// When the current bearer expires: the token's `expires_in` counted from its request
     /// (client credentials), or the JWT's `exp`. `None` before the first call obtained one,
-    /// or when the token endpoint gave no `expires_in`.
-    pub async fn token_expires_at(&self) -> Result<Option<SystemTime>> {
+    /// after [`forget`](Self::forget), or when the token endpoint gave no `expires_in`.
+    pub async fn expires_at(&self) -> Result<Option<SystemTime>> {
         Ok(match &self.credential {
             Credential::ClientCredentials(grant) => grant.expires_at().await?,
             Credential::Jwt(signer) => signer.expires_at(),
         })
+    }
+
+    /// Drops the cached bearer: the next call requests a new token (client credentials) or
+    /// signs a new JWT. Nothing is sent and nothing is revoked: Konvert documents no
+    /// revocation, so a forgotten token stays valid at Konvert until it expires. Use it to stop
+    /// holding a bearer in memory while idle; clones of this client share the cache and forget
+    /// with it.
+    pub async fn forget(&self) -> Result<()> {
+        match &self.credential {
+            Credential::ClientCredentials(grant) => grant.forget().await?,
+            Credential::Jwt(signer) => signer.forget(),
+        }
+        Ok(())
     }
 
     /// Every contact matching `filter`, following `pageInfo.endCursor` with pages of

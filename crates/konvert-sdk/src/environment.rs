@@ -1,4 +1,5 @@
-//! Where the Konvert API lives: production, staging, or a custom base URL (the sandbox).
+//! Where the Konvert API lives: production or staging. A builder's
+//! [`base_url`](crate::KonvertClientBuilder::base_url) points either at another host.
 
 /// Production host: GraphQL at `/api`, tokens at `/oauth/token`.
 pub const PRODUCTION_BASE_URL: &str = "https://api.konvertapp.com";
@@ -11,7 +12,11 @@ pub const TOKEN_PATH: &str = "oauth/token";
 
 /// A Konvert deployment. The GraphQL endpoint is `{base}/api` and the token endpoint
 /// `{base}/oauth/token` on the same host.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// To reach a deployment at another URL (a staging emulator, a proxy, the workspace's
+/// sandbox), keep the environment and override its URL with
+/// [`KonvertClientBuilder::base_url`](crate::KonvertClientBuilder::base_url).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Environment {
     /// `https://api.konvertapp.com`.
@@ -19,34 +24,24 @@ pub enum Environment {
     Production,
     /// `https://api.staging.konvertapp.com`.
     Staging,
-    /// Any other base URL, e.g. the sandbox's `sb.url(Provider::Konvert)`
-    /// (`http://127.0.0.1:PORT/konvert`). It must be https, or http on a loopback IP literal; this is
-    /// checked when the client is built.
-    Custom(String),
 }
 
 impl Environment {
-    /// A custom base URL (a trailing `/` is ignored).
-    pub fn custom(base_url: impl Into<String>) -> Self {
-        Self::Custom(base_url.into())
-    }
-
-    /// The base URL, without a trailing `/`.
-    pub fn base_url(&self) -> &str {
+    /// The documented base URL, without a trailing `/`.
+    pub fn base_url(self) -> &'static str {
         match self {
             Self::Production => PRODUCTION_BASE_URL,
             Self::Staging => STAGING_BASE_URL,
-            Self::Custom(url) => url.trim_end_matches('/'),
         }
     }
 
-    /// The GraphQL endpoint, `{base}/api`.
-    pub fn api_url(&self) -> String {
+    /// The documented GraphQL endpoint, `{base}/api`.
+    pub fn api_url(self) -> String {
         format!("{}/{API_PATH}", self.base_url())
     }
 
-    /// The token endpoint, `{base}/oauth/token`.
-    pub fn token_url(&self) -> String {
+    /// The documented token endpoint, `{base}/oauth/token`.
+    pub fn token_url(self) -> String {
         format!("{}/{TOKEN_PATH}", self.base_url())
     }
 }
@@ -57,6 +52,7 @@ mod tests {
 
     #[test]
     fn documented_endpoints() {
+        assert_eq!(Environment::default(), Environment::Production);
         assert_eq!(
             Environment::Production.api_url(),
             "https://api.konvertapp.com/api"
@@ -73,8 +69,5 @@ mod tests {
             Environment::Staging.token_url(),
             "https://api.staging.konvertapp.com/oauth/token"
         );
-        let sb = Environment::custom("http://127.0.0.1:4000/konvert/");
-        assert_eq!(sb.api_url(), "http://127.0.0.1:4000/konvert/api");
-        assert_eq!(sb.token_url(), "http://127.0.0.1:4000/konvert/oauth/token");
     }
 }

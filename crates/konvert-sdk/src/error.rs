@@ -16,11 +16,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A staging URL was given for an environment other than
-    /// [`Environment::Staging`](crate::Environment::Staging); nothing was sent.
-    #[error("staging_url applies only to Environment::Staging")]
-    StagingUrlOutsideStaging,
-
     /// The variables could not be serialized into the request body; nothing was sent.
     #[error("could not encode the GraphQL variables: {detail}")]
     Encode {
@@ -148,8 +143,7 @@ impl Error {
             Self::Unauthorized { .. } => Some(401),
             Self::Api { status, .. } | Self::RateLimited { status, .. } => Some(*status),
             Self::OAuth(e) => e.status(),
-            Self::StagingUrlOutsideStaging
-            | Self::Encode { .. }
+            Self::Encode { .. }
             | Self::GraphQl { .. }
             | Self::PartialData(_)
             | Self::Decode { .. }
@@ -168,6 +162,25 @@ impl Error {
         }
     }
 
+    /// Whether a user must go through an authorization flow again. Always `false` for
+    /// Konvert: there is no user grant, only the API key and secret, from which the SDK
+    /// obtains a new token (or signs a new JWT) by itself whenever one is due or refused once.
+    /// Credentials Konvert keeps refusing are [`Error::Unauthorized`] (the API) or an
+    /// `invalid_client` [`Error::OAuth`] (the token endpoint), fixed by a correct key and
+    /// secret, not by authorizing again. Present so code written against every SDK of this
+    /// workspace reads the same.
+    pub fn is_reauthorization_required(&self) -> bool {
+        false
+    }
+
+    /// Whether a user refused the authorization on the provider's consent page. Always
+    /// `false` for Konvert: its API key and secret authenticate a service connection, with no
+    /// consent page and no callback that could carry `access_denied`. Present so code written
+    /// against every SDK of this workspace reads the same.
+    pub fn is_access_denied(&self) -> bool {
+        false
+    }
+
     /// The GraphQL errors carried by this error, if any.
     pub fn graphql_errors(&self) -> &[GraphQlError] {
         match self {
@@ -175,8 +188,7 @@ impl Error {
             | Self::Api { errors, .. }
             | Self::GraphQl { errors } => errors,
             Self::PartialData(p) => &p.errors,
-            Self::StagingUrlOutsideStaging
-            | Self::Encode { .. }
+            Self::Encode { .. }
             | Self::Decode { .. }
             | Self::PageLimitExceeded(_)
             | Self::RateLimited { .. }
@@ -217,12 +229,40 @@ mod tests {
         }
     }
 
+    /// Issue 20: the helpers every SDK's error has, as Konvert fills them.
+    #[test]
+    fn shared_helpers() {
+        let limited = Error::from(oauth_flow::Error::RateLimited {
+            status: 429,
+            attempts: 3,
+            retry_after: Some(Duration::from_secs(7)),
+        });
+        assert_eq!(limited.status(), Some(429));
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(7)));
+        let refused = Error::Unauthorized {
+            errors: vec![graphql_error("token expired")],
+            excerpt: "{}".into(),
+        };
+        assert_eq!(refused.status(), Some(401));
+        assert_eq!(refused.retry_after(), None);
+        let invalid_client = Error::from(oauth_flow::Error::from(oauth_flow::OAuthError::new(
+            Some(401),
+            "invalid_client",
+            None,
+            None,
+        )));
+        assert_eq!(invalid_client.status(), Some(401));
+        for e in [&limited, &refused, &invalid_client] {
+            assert!(!e.is_reauthorization_required(), "{e:?}");
+            assert!(!e.is_access_denied(), "{e:?}");
+        }
+    }
+
     /// Issue 18 part 3: formatted with its source chain (anyhow's `{:#}`), no error repeats a
     /// message of the chain inside another.
     #[test]
     fn no_message_repeats_in_any_source_chain() {
         let errors: Vec<Error> = vec![
-            Error::StagingUrlOutsideStaging,
             Error::Encode {
                 detail: "not an object".into(),
             },

@@ -1,8 +1,10 @@
 //! Konvert SDK: typed GraphQL operations against the Konvert API, authenticated with OAuth 2.0
 //! client credentials or a self-signed JWT.
 //!
-//! - [`Environment`]: production (`https://api.konvertapp.com/api`), staging, or a custom base
-//!   URL such as the sandbox's.
+//! - [`KonvertClient::builder`]`(auth)`: production (`https://api.konvertapp.com/api`) by
+//!   default; [`KonvertClientBuilder::environment`] picks [`Environment::Staging`], and
+//!   [`KonvertClientBuilder::base_url`] moves either to another host (a staging emulator, a
+//!   proxy, the workspace's sandbox) while the client still reports its environment.
 //! - [`Auth`]: the API key and secret, used either for the client credentials grant or to sign
 //!   HS256 JWTs. Both end up as `Authorization: Bearer`.
 //! - [`KonvertClient::query`]: sends an operation from [`operations`] (generated with
@@ -10,9 +12,8 @@
 //!   partial data and HTTP failures are distinct [`Error`] variants.
 //! - [`KonvertClient::query_raw`]: a document without a generated type, same credential,
 //!   retries and errors, `data` returned as JSON.
-//! - [`KonvertClient::refresh`] renews the bearer now; [`KonvertClient::token_expires_at`]
-//!   reads its expiry (both modes).
-//! - [`KonvertClientBuilder::staging_url`] points [`Environment::Staging`] at another host.
+//! - [`KonvertClient::refresh`] renews the bearer now, [`KonvertClient::expires_at`] reads its
+//!   expiry and [`KonvertClient::forget`] drops it (both modes).
 //!
 //! # Client credentials
 //!
@@ -22,15 +23,11 @@
 //!
 //! ```no_run
 //! use konvert_sdk::operations::{ListContacts, list_contacts};
-//! use konvert_sdk::{Auth, Environment, KonvertClient, SecretString};
+//! use konvert_sdk::{Auth, KonvertClient, SecretString};
 //!
 //! # async fn run() -> Result<(), konvert_sdk::Error> {
 //! let secret = SecretString::from(std::env::var("KONVERT_API_SECRET").unwrap_or_default());
-//! let client = KonvertClient::builder(
-//!     Environment::Production,
-//!     Auth::client_credentials("your-api-key", secret),
-//! )
-//! .build()?;
+//! let client = KonvertClient::builder(Auth::client_credentials("your-api-key", secret)).build()?;
 //!
 //! let page = client
 //!     .query::<ListContacts>(list_contacts::Variables { first: Some(10), after: None, filter: None })
@@ -55,7 +52,9 @@
 //! # async fn run() -> Result<(), konvert_sdk::Error> {
 //! let secret = SecretString::from(std::env::var("KONVERT_API_SECRET").unwrap_or_default());
 //! let auth = Auth::jwt("your-api-key", secret, Duration::from_secs(3600));
-//! let client = KonvertClient::builder(Environment::Staging, auth).build()?;
+//! let client = KonvertClient::builder(auth)
+//!     .environment(Environment::Staging)
+//!     .build()?;
 //!
 //! let created = client
 //!     .query::<CreateContact>(create_contact::Variables {
@@ -74,20 +73,24 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Your own transport and clock
+//! # The whole surface, with this crate as the only dependency
 //!
 //! What implementing a [`Transport`] or a [`Clock`] needs is re-exported (the core's result
-//! type is [`oauth_flow::Result`]), so this crate is the only dependency. Konvert's token is
-//! per client and kept in memory: there is no token store to plug in.
+//! type is [`oauth_flow::Result`]), and so is [`serde_json`] for raw queries. Konvert has no
+//! user login, so there is no authorize URL, callback or per-user client: the client itself
+//! holds the one bearer, made from the API key and secret, in memory (no token store to plug
+//! in).
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use std::time::SystemTime;
+//! use std::time::{Duration, SystemTime};
 //!
 //! use konvert_sdk::oauth_flow::Result as CoreResult;
+//! use konvert_sdk::operations::{GetViewer, get_viewer};
 //! use konvert_sdk::{
-//!     Auth, Clock, Environment, HttpRequest, HttpResponse, KonvertClient, ReqwestTransport,
-//!     SecretString, Transport, async_trait,
+//!     AccessToken, Auth, Clock, Environment, Error, HttpRequest, HttpResponse, KonvertClient,
+//!     PageLimits, ReqwestTransport, RetryPolicy, SecretString, Transport, async_trait,
+//!     serde_json,
 //! };
 //!
 //! /// Sends with reqwest and logs each answer's status (never a header or a body).
@@ -103,7 +106,7 @@
 //! }
 //!
 //! /// A clock that runs a fixed offset ahead of the system's, e.g. to match a skewed server.
-//! struct SkewedClock(std::time::Duration);
+//! struct SkewedClock(Duration);
 //!
 //! impl Clock for SkewedClock {
 //!     fn now(&self) -> SystemTime {
@@ -111,22 +114,48 @@
 //!     }
 //! }
 //!
-//! # fn run() -> Result<(), konvert_sdk::Error> {
+//! # async fn run() -> Result<(), konvert_sdk::Error> {
 //! let secret = SecretString::from(std::env::var("KONVERT_API_SECRET").unwrap_or_default());
-//! let client = KonvertClient::builder(
-//!     Environment::Production,
-//!     Auth::client_credentials("your-api-key", secret),
-//! )
-//! .transport(Arc::new(LoggingTransport(ReqwestTransport::new()?)))
-//! .clock(Arc::new(SkewedClock(std::time::Duration::from_secs(2))))
-//! .build()?;
-//! # let _ = client; Ok(()) }
+//! let client = KonvertClient::builder(Auth::client_credentials("your-api-key", secret))
+//!     .environment(Environment::Staging)
+//!     .base_url("https://konvert-staging.internal") // a proxy in front of staging
+//!     .transport(Arc::new(LoggingTransport(ReqwestTransport::new()?)))
+//!     .clock(Arc::new(SkewedClock(Duration::from_secs(2))))
+//!     .refresh_margin(Duration::from_secs(120))
+//!     .retry(RetryPolicy::none())
+//!     .page_limits(PageLimits::new().max_pages(20))
+//!     .build()?;
+//! assert_eq!(client.environment(), Environment::Staging);
+//!
+//! // An operation without a generated type yet.
+//! let data = client
+//!     .query_raw("{ viewer { apiKey } }", serde_json::json!({}))
+//!     .await?;
+//! println!("API key {}", data["viewer"]["apiKey"]);
+//!
+//! // The bearer: renew it now, read it and its expiry, drop it.
+//! let renewed: AccessToken = client.refresh().await?;
+//! assert!(client.access_token().await?.same_as(&renewed));
+//! let expiry: Option<SystemTime> = client.expires_at().await?;
+//! println!("valid until {expiry:?}");
+//! client.forget().await?;
+//!
+//! match client.query::<GetViewer>(get_viewer::Variables).await {
+//!     Ok(data) => println!("mode {}", data.viewer.mode),
+//!     Err(Error::PartialData(partial)) => eprintln!("{} field errors", partial.errors.len()),
+//!     Err(Error::GraphQl { errors }) => eprintln!("refused: {}", errors[0].message),
+//!     Err(Error::Unauthorized { .. }) => eprintln!("check the API key and secret"),
+//!     Err(e @ Error::RateLimited { .. }) => eprintln!("retry in {:?}", e.retry_after()),
+//!     Err(Error::Api { status, .. }) => eprintln!("HTTP {status}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
 //! ```
 //!
 //! # Against the sandbox
 //!
-//! `Environment::custom(sb.url(sandbox::Provider::Konvert))` points every endpoint at the
-//! workspace's in-process emulator (`http://127.0.0.1:PORT/konvert`).
+//! `.base_url(sb.url(sandbox::Provider::Konvert))` on the builder points every endpoint at
+//! the workspace's in-process emulator (`http://127.0.0.1:PORT/konvert`).
 
 #![forbid(unsafe_code)]
 
@@ -166,6 +195,8 @@ pub use oauth_flow::{
     ManualClock, MemoryStore, OAuthError, PageLimits, PendingAuthorization, ReqwestTransport,
     RetryPolicy, SecretString, SystemClock, Token, TokenStore, Transport, Url, async_trait, http,
 };
+/// The JSON of [`KonvertClient::query_raw`]'s variables and data (`serde_json::json!`).
+pub use serde_json;
 
 /// The README's examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]

@@ -56,6 +56,7 @@ fn credentials_come_in_pairs_and_pick_the_environment() {
         .unwrap(),
         Target::Konvert {
             environment: konvert_sdk::Environment::Production,
+            base_url: None,
             ..
         }
     ));
@@ -70,6 +71,20 @@ fn credentials_come_in_pairs_and_pick_the_environment() {
             environment: konvert_sdk::Environment::Staging,
             ..
         }
+    ));
+    assert!(matches!(
+        Target::from_env(env(&[
+            ("KONVERT_API_KEY", "k"),
+            ("KONVERT_API_SECRET", "s"),
+            ("KONVERT_ENV", "staging"),
+            ("KONVERT_BASE_URL", "https://konvert-proxy.example.test")
+        ]))
+        .unwrap(),
+        Target::Konvert {
+            environment: konvert_sdk::Environment::Staging,
+            base_url: Some(url),
+            ..
+        } if url == "https://konvert-proxy.example.test"
     ));
     assert!(matches!(
         Target::from_env(env(&[("SANDBOX_URL", "http://127.0.0.1:9")])).unwrap(),

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use konvert_sdk::oauth_flow::{ConfigError, ExposeSecret as _, ManualClock};
-use konvert_sdk::{Auth, Environment, Error, KonvertClient, MAX_JWT_LIFETIME, SecretString};
+use konvert_sdk::{Auth, Error, KonvertClient, MAX_JWT_LIFETIME, SecretString};
 use serde_json::Value;
 
 const KEY: &str = "konvert-test-key";
@@ -21,10 +21,11 @@ const NOW: u64 = 1_800_000_000;
 
 fn client(lifetime: Duration) -> (KonvertClient, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(UNIX_EPOCH + Duration::from_secs(NOW)));
-    let client = KonvertClient::builder(
-        Environment::Production,
-        Auth::jwt(KEY, SecretString::from(SECRET.to_owned()), lifetime),
-    )
+    let client = KonvertClient::builder(Auth::jwt(
+        KEY,
+        SecretString::from(SECRET.to_owned()),
+        lifetime,
+    ))
     .clock(clock.clone())
     .build()
     .unwrap();
@@ -87,14 +88,11 @@ async fn the_maximum_lifetime_is_accepted() {
 /// S24: a lifetime over six hours is a typed error, before anything is signed.
 #[test]
 fn s24_lifetime_over_the_cap_is_a_typed_error() {
-    let err = KonvertClient::builder(
-        Environment::Production,
-        Auth::jwt(
-            KEY,
-            SecretString::from(SECRET.to_owned()),
-            Duration::from_secs(21_601),
-        ),
-    )
+    let err = KonvertClient::builder(Auth::jwt(
+        KEY,
+        SecretString::from(SECRET.to_owned()),
+        Duration::from_secs(21_601),
+    ))
     .build()
     .unwrap_err();
     assert!(
@@ -116,14 +114,11 @@ fn s24_lifetime_over_the_cap_is_a_typed_error() {
 /// S23: an empty secret is refused.
 #[test]
 fn s23_empty_secret_is_refused() {
-    let err = KonvertClient::builder(
-        Environment::Production,
-        Auth::jwt(
-            KEY,
-            SecretString::from(String::new()),
-            Duration::from_secs(60),
-        ),
-    )
+    let err = KonvertClient::builder(Auth::jwt(
+        KEY,
+        SecretString::from(String::new()),
+        Duration::from_secs(60),
+    ))
     .build()
     .unwrap_err();
     assert!(
@@ -148,6 +143,27 @@ async fn s24_one_signature_per_lifetime() {
     assert!(!second.same_as(&first));
     let claims = verify(second.secret().expose_secret(), SECRET.as_bytes()).unwrap();
     assert_eq!(claims["iat"], NOW + 3570);
+}
+
+/// Issue 20: `forget` drops the JWT and its expiry; the next call signs a new one (here a
+/// second later, so its `iat` differs).
+#[tokio::test]
+async fn forget_drops_the_jwt() {
+    let (client, clock) = client(Duration::from_secs(3600));
+    let first = client.access_token().await.unwrap();
+    let exp = UNIX_EPOCH + Duration::from_secs(NOW + 3600);
+    assert_eq!(client.expires_at().await.unwrap(), Some(exp));
+    client.forget().await.unwrap();
+    assert_eq!(client.expires_at().await.unwrap(), None);
+    clock.advance(Duration::from_secs(1));
+    let second = client.access_token().await.unwrap();
+    assert!(!second.same_as(&first));
+    let claims = verify(second.secret().expose_secret(), SECRET.as_bytes()).unwrap();
+    assert_eq!(claims["iat"], NOW + 1);
+    assert_eq!(
+        client.expires_at().await.unwrap(),
+        Some(exp + Duration::from_secs(1))
+    );
 }
 
 /// S25: neither the client's nor the auth's `Debug` shows the secret or the JWT.

@@ -13,7 +13,7 @@ use konvert_sdk::oauth_flow::http::StatusCode;
 use konvert_sdk::oauth_flow::{
     self, HttpRequest, HttpResponse, PageBound, PageLimitExceeded, PageLimits, Transport,
 };
-use konvert_sdk::{Auth, Environment, Error, KonvertClient, SecretString};
+use konvert_sdk::{Auth, Error, KonvertClient, SecretString};
 use serde_json::{Value, json};
 
 /// Answers every `ListContacts` with `per_page` contacts and `hasNextPage: true`, the cursor
@@ -58,7 +58,7 @@ fn setup(per_page: usize, limits: Option<PageLimits>) -> (KonvertClient, Arc<End
         SecretString::from("paging-secret-0123456789abcdef".to_owned()),
         Duration::from_secs(600),
     );
-    let mut b = KonvertClient::builder(Environment::Production, auth).transport(transport.clone());
+    let mut b = KonvertClient::builder(auth).transport(transport.clone());
     if let Some(l) = limits {
         b = b.page_limits(l);
     }

@@ -10,11 +10,14 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use konvert_sdk::oauth_flow::test_util::redaction_settings;
 use konvert_sdk::oauth_flow::{ExposeSecret as _, ManualClock};
 use konvert_sdk::operations::{
     CreateContact, GetViewer, ListContacts, create_contact, get_viewer, list_contacts,
 };
-use konvert_sdk::{Auth, Environment, KonvertClient, SecretString};
+use konvert_sdk::{
+    Auth, Environment, KonvertClient, KonvertClientBuilder, PRODUCTION_BASE_URL, SecretString, Url,
+};
 
 /// The credentials of Konvert's own documentation example.
 const DOC_KEY: &str = "yourApiKey";
@@ -26,36 +29,43 @@ fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
 
-/// The error of building a client-credentials client for `env` with API key `key`.
-fn build_error(env: Environment, key: &str) -> konvert_sdk::Error {
-    KonvertClient::builder(env, Auth::client_credentials(key, secret(DOC_SECRET)))
-        .build()
-        .unwrap_err()
+/// The shared redaction set (S25), with each `Authorization` value redacted whole, scheme
+/// included, as these snapshots always had it.
+fn redactions() -> insta::Settings {
+    let mut settings = redaction_settings();
+    for selector in [".headers.authorization", ".*.headers.authorization"] {
+        settings.add_redaction(selector, "[redacted]");
+    }
+    settings
 }
 
-fn jwt_client(env: Environment) -> KonvertClient {
+/// A client-credentials builder with API key `key` and the documentation's secret.
+fn cc_builder(key: &str) -> KonvertClientBuilder {
+    KonvertClient::builder(Auth::client_credentials(key, secret(DOC_SECRET)))
+}
+
+/// A JWT builder whose clock stands still.
+fn jwt_builder() -> KonvertClientBuilder {
     let clock = Arc::new(ManualClock::new(
         UNIX_EPOCH + Duration::from_secs(1_746_818_722),
     ));
-    KonvertClient::builder(
-        env,
-        Auth::jwt(DOC_KEY, secret(DOC_SECRET), Duration::from_secs(3600)),
-    )
+    KonvertClient::builder(Auth::jwt(
+        DOC_KEY,
+        secret(DOC_SECRET),
+        Duration::from_secs(3600),
+    ))
     .clock(clock)
-    .build()
-    .unwrap()
+}
+
+fn jwt_client() -> KonvertClient {
+    jwt_builder().build().unwrap()
 }
 
 /// S14/S15: the token request is exactly the documented one: Basic in the header, only
 /// `grant_type=client_credentials` in the form body, nothing in the URL.
 #[test]
 fn s14_s15_token_request_matches_the_documented_example() {
-    let client = KonvertClient::builder(
-        Environment::Production,
-        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
-    )
-    .build()
-    .unwrap();
+    let client = cc_builder(DOC_KEY).build().unwrap();
     let req = client.token_request().unwrap().unwrap();
     assert_eq!(
         req.headers.get("authorization").unwrap().to_str().unwrap(),
@@ -64,9 +74,7 @@ fn s14_s15_token_request_matches_the_documented_example() {
     assert!(req.headers.get("authorization").unwrap().is_sensitive());
     assert_eq!(req.body, b"grant_type=client_credentials");
     assert_eq!(req.url.query(), None);
-    insta::assert_json_snapshot!("token_request", req.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-    });
+    redactions().bind(|| insta::assert_json_snapshot!("token_request", req.to_snapshot()));
 }
 
 /// Characters RFC 6749 §2.3.1 form-encoding would rewrite (`:` too).
@@ -87,12 +95,9 @@ fn s14_basic_credentials_are_the_raw_key_and_secret() {
     let mut view = serde_json::Map::new();
     for (name, c) in AWKWARD {
         let api_secret = format!("konvert{c}secret{c}{c}");
-        let client = KonvertClient::builder(
-            Environment::Production,
-            Auth::client_credentials(DOC_KEY, secret(&api_secret)),
-        )
-        .build()
-        .unwrap();
+        let client = KonvertClient::builder(Auth::client_credentials(DOC_KEY, secret(&api_secret)))
+            .build()
+            .unwrap();
         let req = client.token_request().unwrap().unwrap();
         let header = req.headers.get("authorization").unwrap();
         assert!(header.is_sensitive());
@@ -102,8 +107,11 @@ fn s14_basic_credentials_are_the_raw_key_and_secret() {
         assert_eq!(req.body, b"grant_type=client_credentials");
         view.insert(name.to_owned(), req.to_snapshot());
     }
-    insta::assert_json_snapshot!("token_request_awkward_secrets", serde_json::Value::Object(view), {
-        ".*.headers.authorization" => "[redacted]",
+    redactions().bind(|| {
+        insta::assert_json_snapshot!(
+            "token_request_awkward_secrets",
+            serde_json::Value::Object(view)
+        );
     });
 }
 
@@ -111,7 +119,7 @@ fn s14_basic_credentials_are_the_raw_key_and_secret() {
 /// client is built, before anything is sent.
 #[test]
 fn s14_an_api_key_with_a_colon_is_refused() {
-    let err = build_error(Environment::Production, "key:part");
+    let err = cc_builder("key:part").build().unwrap_err();
     assert!(
         matches!(
             err,
@@ -123,12 +131,11 @@ fn s14_an_api_key_with_a_colon_is_refused() {
 
 #[test]
 fn staging_token_request_goes_to_the_staging_host() {
-    let client = KonvertClient::builder(
-        Environment::Staging,
-        Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)),
-    )
-    .build()
-    .unwrap();
+    let client = cc_builder(DOC_KEY)
+        .environment(Environment::Staging)
+        .build()
+        .unwrap();
+    assert_eq!(client.environment(), Environment::Staging);
     let req = client.token_request().unwrap().unwrap();
     assert_eq!(
         req.url.as_str(),
@@ -138,12 +145,7 @@ fn staging_token_request_goes_to_the_staging_host() {
 
 #[test]
 fn jwt_mode_has_no_token_request() {
-    assert!(
-        jwt_client(Environment::Production)
-            .token_request()
-            .unwrap()
-            .is_none()
-    );
+    assert!(jwt_client().token_request().unwrap().is_none());
 }
 
 /// The request carries the client's current JWT as a sensitive `Authorization: Bearer`;
@@ -166,7 +168,7 @@ async fn assert_bearer_is_the_current_jwt(
 /// `operationName`, and the bearer only in the `Authorization` header.
 #[tokio::test]
 async fn s19_query_request_shape() {
-    let client = jwt_client(Environment::Production);
+    let client = jwt_client();
     let req = client
         .request::<ListContacts>(list_contacts::Variables {
             first: Some(2),
@@ -183,14 +185,15 @@ async fn s19_query_request_shape() {
     let body = String::from_utf8(req.body.clone()).unwrap();
     assert!(!body.contains(jwt.secret().expose_secret()));
     assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
-    insta::assert_json_snapshot!("graphql_query_request", req.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-    });
+    redactions().bind(|| insta::assert_json_snapshot!("graphql_query_request", req.to_snapshot()));
 }
 
 #[tokio::test]
 async fn mutation_request_shape() {
-    let client = jwt_client(Environment::custom("http://127.0.0.1:9/konvert"));
+    let client = jwt_builder()
+        .base_url("http://127.0.0.1:9/konvert")
+        .build()
+        .unwrap();
     let req = client
         .request::<CreateContact>(create_contact::Variables {
             input: create_contact::CreateContactInput {
@@ -206,15 +209,14 @@ async fn mutation_request_shape() {
         .await
         .unwrap();
     assert_eq!(req.url.as_str(), "http://127.0.0.1:9/konvert/api");
-    insta::assert_json_snapshot!("graphql_mutation_request", req.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-    });
+    redactions()
+        .bind(|| insta::assert_json_snapshot!("graphql_mutation_request", req.to_snapshot()));
 }
 
 /// An operation without variables sends `"variables": {}` rather than null.
 #[tokio::test]
 async fn operation_without_variables_sends_an_empty_object() {
-    let req = jwt_client(Environment::Production)
+    let req = jwt_client()
         .request::<GetViewer>(get_viewer::Variables)
         .await
         .unwrap();
@@ -223,10 +225,13 @@ async fn operation_without_variables_sends_an_empty_object() {
     assert_eq!(body["operationName"], "GetViewer");
 }
 
-/// S8: a custom base URL must be https, or http on loopback only.
+/// S8: a base URL must be https, or http on loopback only.
 #[test]
 fn s8_plain_http_base_url_is_refused() {
-    let err = build_error(Environment::custom("http://api.konvertapp.com"), DOC_KEY);
+    let err = cc_builder(DOC_KEY)
+        .base_url("http://api.konvertapp.com")
+        .build()
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -259,7 +264,7 @@ fn s25_snapshots_hold_no_secret() {
 /// bearer only in the header) with `query` and `variables` and no `operationName`.
 #[tokio::test]
 async fn raw_query_request_shape() {
-    let client = jwt_client(Environment::Production);
+    let client = jwt_client();
     let req = client
         .request_raw(
             "query($id: ID!) { contact(id: $id) { id email } }",
@@ -269,9 +274,8 @@ async fn raw_query_request_shape() {
         .unwrap();
     assert_bearer_is_the_current_jwt(&client, &req).await;
     assert_eq!(req.url.as_str(), "https://api.konvertapp.com/api");
-    insta::assert_json_snapshot!("graphql_raw_query_request", req.to_snapshot(), {
-        ".headers.authorization" => "[redacted]",
-    });
+    redactions()
+        .bind(|| insta::assert_json_snapshot!("graphql_raw_query_request", req.to_snapshot()));
 
     let req = client
         .request_raw("{ viewer { apiKey } }", serde_json::Value::Null)
@@ -286,55 +290,64 @@ async fn raw_query_request_shape() {
     assert!(matches!(err, konvert_sdk::Error::Encode { .. }), "{err:?}");
 }
 
-/// Issue 20: `staging_url` moves staging (token and GraphQL endpoints) to another base URL,
-/// applies to staging only, and is held to S8 like a custom URL.
+/// Issue 20: production unless told otherwise; `base_url` moves whichever environment was
+/// chosen (token and GraphQL endpoints) to another host, the client still reporting that
+/// environment; the URL is held to S8 like any base URL.
 #[tokio::test]
-async fn staging_url_overrides_the_staging_host_only() {
-    let cc = |env: Environment, url: &str| {
-        KonvertClient::builder(env, Auth::client_credentials(DOC_KEY, secret(DOC_SECRET)))
-            .staging_url(url)
-            .build()
-    };
-    let client = cc(
-        Environment::Staging,
-        "https://konvert-staging.example.test/",
-    )
-    .unwrap();
-    assert_eq!(client.environment(), &Environment::Staging);
-    assert_eq!(client.base_url(), "https://konvert-staging.example.test");
-    let token = client.token_request().unwrap().unwrap();
-    assert_eq!(
-        token.url.as_str(),
-        "https://konvert-staging.example.test/oauth/token"
-    );
+async fn base_url_overrides_the_chosen_environment() {
+    let client = cc_builder(DOC_KEY).build().unwrap();
+    assert_eq!(client.environment(), Environment::Production);
+    assert_eq!(client.base_url(), PRODUCTION_BASE_URL);
 
-    let jwt = KonvertClient::builder(
-        Environment::Staging,
-        Auth::jwt(DOC_KEY, secret(DOC_SECRET), Duration::from_secs(600)),
-    )
-    .staging_url("http://127.0.0.1:9/konvert")
-    .build()
-    .unwrap();
+    for env in [Environment::Production, Environment::Staging] {
+        let client = cc_builder(DOC_KEY)
+            .base_url("https://konvert-proxy.example.test/")
+            .environment(env)
+            .build()
+            .unwrap();
+        assert_eq!(client.environment(), env);
+        assert_eq!(client.base_url(), "https://konvert-proxy.example.test");
+        let token = client.token_request().unwrap().unwrap();
+        assert_eq!(
+            token.url.as_str(),
+            "https://konvert-proxy.example.test/oauth/token"
+        );
+    }
+
+    let jwt = jwt_builder()
+        .environment(Environment::Staging)
+        .base_url(Url::parse("http://127.0.0.1:9/konvert").unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(jwt.environment(), Environment::Staging);
     let req = jwt
         .request::<GetViewer>(get_viewer::Variables)
         .await
         .unwrap();
     assert_eq!(req.url.as_str(), "http://127.0.0.1:9/konvert/api");
 
-    let err = cc(Environment::Production, "https://elsewhere.example.test").unwrap_err();
-    assert!(
-        matches!(&err, konvert_sdk::Error::StagingUrlOutsideStaging),
-        "{err:?}"
-    );
-    let err = cc(Environment::Staging, "http://staging.example.test").unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            konvert_sdk::Error::Config(konvert_sdk::oauth_flow::ConfigError::InvalidBaseUrl {
-                problem: konvert_sdk::oauth_flow::BaseUrlError::Insecure,
-                ..
-            })
+    for (url, problem) in [
+        (
+            "http://staging.example.test",
+            konvert_sdk::BaseUrlError::Insecure,
         ),
-        "{err:?}"
-    );
+        (
+            "https://staging.example.test/?tenant=1",
+            konvert_sdk::BaseUrlError::Query,
+        ),
+    ] {
+        let err = cc_builder(DOC_KEY)
+            .environment(Environment::Staging)
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                konvert_sdk::Error::Config(konvert_sdk::ConfigError::InvalidBaseUrl { problem: p, .. })
+                    if *p == problem
+            ),
+            "{url}: {err:?}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use konvert_sdk::oauth_flow::http::StatusCode;
 use konvert_sdk::oauth_flow::test_util::ScriptedTransport;
 use konvert_sdk::oauth_flow::{ErrorCode, HttpRequest, HttpResponse};
 use konvert_sdk::operations::{GetContact, ListEnrichments, get_contact, list_enrichments};
-use konvert_sdk::{Auth, Environment, Error, KonvertClient, SecretString};
+use konvert_sdk::{Auth, Error, KonvertClient, SecretString};
 
 const SECRET: &str = "scripted-secret-value-0123456789";
 
@@ -84,7 +84,7 @@ fn setup(mode: &str) -> (KonvertClient, Arc<ScriptedTransport>) {
         "cc" => Auth::client_credentials("key", secret),
         _ => Auth::jwt("key", secret, std::time::Duration::from_secs(600)),
     };
-    let client = KonvertClient::builder(Environment::Production, auth)
+    let client = KonvertClient::builder(auth)
         .transport(transport.clone())
         .build()
         .unwrap();
@@ -123,6 +123,25 @@ async fn s16_client_credentials_token_is_cached_and_single_flight() {
     assert_eq!(token_calls(&transport), 1);
     assert_eq!(api_calls(&transport), 26);
     assert!(bearers(&transport).iter().all(|b| b == "Bearer token-1"));
+}
+
+/// Issue 20: `forget` drops the cached token and its expiry without sending anything; the
+/// next call requests a new one, which later calls reuse.
+#[tokio::test]
+async fn forget_drops_the_client_credentials_token() {
+    let (client, transport) = setup("cc");
+    client.query::<GetContact>(vars()).await.unwrap();
+    assert!(client.expires_at().await.unwrap().is_some());
+    client.forget().await.unwrap();
+    assert_eq!(client.expires_at().await.unwrap(), None);
+    assert_eq!(transport.requests().len(), 2, "forgetting sends nothing");
+    client.query::<GetContact>(vars()).await.unwrap();
+    client.query::<GetContact>(vars()).await.unwrap();
+    assert_eq!(token_calls(&transport), 2);
+    assert_eq!(
+        bearers(&transport),
+        vec!["Bearer token-1", "Bearer token-2", "Bearer token-2"]
+    );
 }
 
 /// S20: a 401 renews the token once and retries once.

@@ -119,7 +119,14 @@ impl JwtSigner {
         Ok(token)
     }
 
-    /// The cached JWT's `exp`, or `None` before the first one is signed.
+    /// Drops the cached JWT: the next call signs a new one (identical to the old one within
+    /// the same second, as for [`remint`](Self::remint)).
+    pub fn forget(&self) {
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The cached JWT's `exp`, or `None` before the first one is signed or after
+    /// [`forget`](Self::forget).
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.cached
             .lock()
@@ -295,6 +302,20 @@ mod tests {
         assert_eq!(
             s.expires_at(),
             Some(UNIX_EPOCH + Duration::from_secs(1_800_003_610))
+        );
+    }
+
+    #[test]
+    fn forget_drops_the_cached_jwt() {
+        let (s, clock) = signer("k", "0123456789abcdef0123456789abcdef");
+        let a = s.token().unwrap();
+        s.forget();
+        assert_eq!(s.expires_at(), None);
+        clock.advance(Duration::from_secs(1));
+        assert!(!s.token().unwrap().same_as(&a));
+        assert_eq!(
+            s.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_003_601))
         );
     }
 

@@ -73,6 +73,7 @@ mod settings;
 mod store;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
+mod thread_cache;
 mod token;
 mod transport;
 

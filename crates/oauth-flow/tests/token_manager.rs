@@ -567,3 +567,63 @@ async fn client_credentials_cache_and_single_flight() {
     );
     assert_eq!(server.hits("/token"), 3);
 }
+
+/// The warm path serves each thread's copy of the current token: a token replaced or
+/// forgotten on one thread is never served again by another that had copied it, and grants
+/// that share a way of a thread's cache never serve each other's tokens.
+#[test]
+fn threads_never_serve_a_replaced_or_forgotten_token() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let provider = Rotating::new(true);
+    let server = rt.block_on(rotating_server(&provider, Duration::ZERO));
+    let m = plain_manager(common::client(&server));
+    let in_an_hour = Some(SystemTime::now() + Duration::from_secs(3600));
+    let g = rt
+        .block_on(m.insert("u", token("AT-old", Some("RT-x"), in_an_hour)))
+        .unwrap();
+    let handle = rt.handle().clone();
+    let (ask, asked) = std::sync::mpsc::channel::<()>();
+    let (tell, told) = std::sync::mpsc::channel::<Result<String, Error>>();
+    let reader = {
+        let g = g.clone();
+        std::thread::spawn(move || {
+            while asked.recv().is_ok() {
+                let got = handle.block_on(g.access_token()).map(|t| secret_of(&t));
+                tell.send(got).unwrap();
+            }
+        })
+    };
+    let read = || {
+        ask.send(()).unwrap();
+        told.recv().unwrap()
+    };
+    // The reader thread copies AT-old, then sees each change made on this thread.
+    assert_eq!(read().unwrap(), "AT-old");
+    assert_eq!(read().unwrap(), "AT-old");
+    rt.block_on(m.insert("u", token("AT-new", Some("RT-y"), in_an_hour)))
+        .unwrap();
+    assert_eq!(read().unwrap(), "AT-new");
+    rt.block_on(g.forget()).unwrap();
+    let err = read().unwrap_err();
+    assert!(
+        matches!(err, Error::ReauthorizationRequired { .. }),
+        "{err:?}"
+    );
+    drop(ask);
+    reader.join().unwrap();
+
+    // 40 grants on one thread, asked in turn twice: each answers with its own token.
+    let grants: Vec<_> = (0..40)
+        .map(|i| {
+            let t = token(&format!("AT-{i}"), Some("RT"), in_an_hour);
+            rt.block_on(m.insert(&format!("user-{i}"), t)).unwrap()
+        })
+        .collect();
+    for _ in 0..2 {
+        for (i, g) in grants.iter().enumerate() {
+            let got = rt.block_on(g.access_token()).unwrap();
+            assert_eq!(secret_of(&got), format!("AT-{i}"));
+        }
+    }
+    assert_eq!(server.hits("/token"), 0);
+}

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use askara_sdk::{Askara, AskaraSession, Error, ExposeSecret, MemoryStore, TokenStore};
+use askara_sdk::{Askara, AskaraClient, Error, ExposeSecret, MemoryStore, TokenStore};
 use sandbox::Provider;
 
 use crate::StepResult;
@@ -37,10 +37,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     step(&format!("approved, callback: {}", mask_url(&callback)));
 
     // 4. Check state, exchange the code (JSON body), save the tokens for this user.
-    let session = askara
-        .complete_authorization("camille", pending, &callback)
-        .await?;
-    let (access, refresh) = tokens(&*store, &session).await?;
+    let client = askara.complete("camille", pending, &callback).await?;
+    let (access, refresh) = tokens(&*store, &client).await?;
     step(&format!(
         "code exchanged: access token {}, refresh token {}",
         mask(&access),
@@ -48,7 +46,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     ));
 
     // 5. The access token is a JWT: its claims, decoded without verification (informational).
-    let claims = session.claims().await?;
+    let claims = client.claims().await?;
     step(&format!(
         "token claims (unverified): sub={} scopes=[{}] expires in {} s",
         claims.subject.as_deref().unwrap_or("?"),
@@ -59,13 +57,13 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     ));
 
     // 6. Typed API calls with the granted scopes.
-    let profile = session.profile().await?;
+    let profile = client.profile().await?;
     step(&format!(
         "GET /v1/profile → {} <{}>",
         profile.display_name().unwrap_or_default(),
         profile.email.as_deref().unwrap_or("?")
     ));
-    let org = session.organization().await?;
+    let org = client.organization().await?;
     step(&format!(
         "GET /v1/organization → {} ({}, {} members)",
         org.name.as_deref().unwrap_or("?"),
@@ -81,8 +79,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     let mut previous = refresh;
     let mut first_rotated = None;
     for n in 1..=2 {
-        session.refresh().await?;
-        let (access, refresh) = tokens(&*store, &session).await?;
+        client.refresh().await?;
+        let (access, refresh) = tokens(&*store, &client).await?;
         if refresh == previous {
             return Err("the refresh token did not rotate".into());
         }
@@ -93,7 +91,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
             mask(&access)
         ));
         if n == 1 {
-            first_rotated = store.load(session.key()).await?;
+            first_rotated = store.load(client.key()).await?;
         }
         previous = refresh;
     }
@@ -102,7 +100,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     //    says what to do: send the user through the authorization again.
     if let Some(stale_token) = first_rotated {
         let stale = Arc::new(MemoryStore::new());
-        stale.save(session.key(), &stale_token).await?;
+        stale.save(client.key(), &stale_token).await?;
         let replica = Askara::builder(
             creds.client_id.as_str(),
             creds.client_secret.as_str(),
@@ -116,7 +114,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
             .as_ref()
             .map(|t| mask(t.expose_secret()))
             .unwrap_or_default();
-        match replica.session("camille")?.refresh().await {
+        match replica.client("camille")?.refresh().await {
             Err(e @ Error::ReauthorizationRequired { .. }) => {
                 step(&format!(
                     "replaying the rotated refresh token {replayed}: {e}"
@@ -128,13 +126,13 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     }
 
     // Askara (like the sandbox, strict by default) treats the replay as theft (RFC 9700
-    // §4.14.2): it revokes what the grant issued after the replayed token, so the live session
+    // §4.14.2): it revokes what the grant issued after the replayed token, so the live user
     // is logged out too. This is why the SDK never spends a refresh token twice, even across
     // processes (a lease in the shared store; see the README's "Running more than one process").
-    match session.profile().await {
+    match client.profile().await {
         Err(e @ Error::ReauthorizationRequired { .. }) => step(&format!(
             "the provider detected the reuse ({} detection) and revoked the grant: the live \
-             session must authorize again: {e}",
+             user must authorize again: {e}",
             sandbox.reuse_detections()
         )),
         Err(e) => return Err(e.into()),
@@ -143,16 +141,13 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     Ok(())
 }
 
-/// The stored access and refresh tokens of `session` (to show them masked).
-async fn tokens(
-    store: &dyn TokenStore,
-    session: &AskaraSession,
-) -> Result<(String, String), Error> {
+/// The stored access and refresh tokens of `client` (to show them masked).
+async fn tokens(store: &dyn TokenStore, client: &AskaraClient) -> Result<(String, String), Error> {
     let token = store
-        .load(session.key())
+        .load(client.key())
         .await?
         .ok_or_else(|| Error::ReauthorizationRequired {
-            subject: session.subject().to_owned(),
+            subject: client.subject().to_owned(),
             reason: "no token stored".into(),
         })?;
     let refresh = token

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use konpro_sdk::{CallbackError, Client, Error, KonPro, ManualClock, SecretString};
-use oauth_flow::ExposeSecret;
+use konpro_sdk::{
+    CallbackError, Clock, Error, ExposeSecret, KonPro, KonProClient, ManualClock, SecretString,
+};
 use sandbox::{Fault, Provider};
 
 use crate::StepResult;
@@ -28,7 +29,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
 
     let konpro = KonPro::builder(&creds.konpro.client_id, &creds.redirect_uri)
-        .sandbox(&base)
+        .base_url(&base)
         .clock(clock.clone())
         .build()?;
     step(&format!(
@@ -37,7 +38,7 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     ));
 
     // 1. The authorize URL, with a fresh state and PKCE challenge.
-    let (url, pending) = konpro.login_url()?;
+    let (url, pending) = konpro.authorize_url()?;
     step(&format!("authorize URL: {}", mask_url(url.as_str())));
 
     // 2. The user approves on KonPro's consent page; KonPro redirects back.
@@ -45,11 +46,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     step(&format!("user approved, callback: {}", mask_url(&callback)));
 
     // A forged state would be refused before any token request.
-    let (_other_url, other_pending) = konpro.login_url()?;
-    match konpro
-        .complete_login("mallory", other_pending, &callback)
-        .await
-    {
+    let (_other_url, other_pending) = konpro.authorize_url()?;
+    match konpro.complete("mallory", other_pending, &callback).await {
         Err(Error::Callback(CallbackError::StateMismatch)) => step(&format!(
             "a callback replayed into another login is refused: state mismatch ({} token calls)",
             sandbox.calls(TOKEN)
@@ -59,13 +57,8 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     }
 
     // 3. State checked, code exchanged at /v1/oauth/token, tokens saved for "user-42".
-    let client = konpro.complete_login("user-42", pending, &callback).await?;
-    let token = client
-        .grant()
-        .ok_or("an OAuth client has a grant")?
-        .token()
-        .await?
-        .ok_or("the tokens were saved")?;
+    let client = konpro.complete("user-42", pending, &callback).await?;
+    let token = client.token().await?.ok_or("the tokens were saved")?;
     step(&format!(
         "code exchanged ({} call to /v1/oauth/token): access token {}, refresh token {}",
         sandbox.calls(TOKEN),
@@ -123,10 +116,28 @@ pub async fn run(sandbox: &sandbox::Sandbox) -> StepResult {
     }
     step("a 401 from account.get: one refresh, one retry, then success");
 
-    // 6. API-key mode: no login, `X-API-KEY`.
+    // 6. A forced refresh (say the user's plan changed), then the user logs out of this app.
+    let before = sandbox.calls(REFRESH);
+    client.refresh().await?;
+    let expires_at = client.expires_at().await?.ok_or("KonPro sent expires_in")?;
+    let left = expires_at.duration_since(clock.now()).unwrap_or_default();
+    if sandbox.calls(REFRESH) != before + 1 {
+        return Err("client.refresh() should refresh exactly once".into());
+    }
+    step(&format!(
+        "client.refresh(): one call to /v1/oauth/refresh_token, the new token expires in {} s",
+        left.as_secs()
+    ));
+    client.forget().await?;
+    if konpro.restore("user-42").await?.is_some() {
+        return Err("the forgotten grant is still stored".into());
+    }
+    step("client.forget(): the tokens are gone from the store; restore(\"user-42\") finds none");
+
+    // 7. API-key mode: no login, `X-API-KEY`.
     let key = SecretString::from(creds.konpro.api_key.clone());
     step(&format!("API key {}", mask(key.expose_secret())));
-    let keyed = Client::api_key(key).sandbox(&base).build()?;
+    let keyed = KonProClient::api_key(key).base_url(&base).build()?;
     let account = keyed.account_get().await?;
     step(&format!(
         "account.get (X-API-KEY): {} · {} experiments",

@@ -7,7 +7,7 @@ use konvert_sdk::operations::{
     AddNote, CreateContact, GetViewer, ListContacts, ListEnrichments, add_note, create_contact,
     get_viewer, list_contacts, list_enrichments,
 };
-use konvert_sdk::{Auth, Environment, ExposeSecret as _, KonvertClient, SecretString};
+use konvert_sdk::{Auth, ExposeSecret as _, KonvertClient, SecretString};
 use sandbox::{Provider, Sandbox};
 
 use crate::StepResult;
@@ -15,24 +15,21 @@ use crate::transcript::{mask, step};
 
 /// Runs the Konvert part against the sandbox.
 pub async fn run(sb: &Sandbox) -> StepResult {
-    let env = Environment::custom(sb.url(Provider::Konvert));
+    let base_url = sb.url(Provider::Konvert);
     let creds = &sb.credentials().konvert;
     step(&format!(
-        "GraphQL endpoint {} (production: https://api.konvertapp.com/api)",
-        env.api_url()
+        "GraphQL endpoint {base_url}/api (production: https://api.konvertapp.com/api)"
     ));
 
     // 1. OAuth 2.0 client credentials.
     step(
         "mode 1: client credentials (POST /oauth/token, HTTP Basic, grant_type=client_credentials)",
     );
-    let cc = KonvertClient::builder(
-        env.clone(),
-        Auth::client_credentials(
-            creds.api_key.clone(),
-            SecretString::from(creds.api_secret.clone()),
-        ),
-    )
+    let cc = KonvertClient::builder(Auth::client_credentials(
+        creds.api_key.clone(),
+        SecretString::from(creds.api_secret.clone()),
+    ))
+    .base_url(base_url.as_str())
     .build()?;
     let token = cc.access_token().await?;
     step(&format!(
@@ -70,17 +67,27 @@ pub async fn run(sb: &Sandbox) -> StepResult {
     if token_calls != 1 {
         return Err(format!("expected one token request, saw {token_calls}").into());
     }
+    let left = cc
+        .expires_at()
+        .await?
+        .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
+        .unwrap_or_default();
+    step(&format!("expires_at() -> in {} s", left.as_secs()));
+    let renewed = cc.refresh().await?;
+    step(&format!(
+        "refresh() -> a new token now {} (token requests: {})",
+        mask(renewed.secret().expose_secret()),
+        sb.calls("/konvert/oauth/token")
+    ));
 
     // 2. Self-signed JWT.
     step("mode 2: self-signed JWT (HS256, sub = API key, signed with the API secret, 1 h)");
-    let jwt = KonvertClient::builder(
-        env,
-        Auth::jwt(
-            creds.api_key.clone(),
-            SecretString::from(creds.api_secret.clone()),
-            Duration::from_secs(3600),
-        ),
-    )
+    let jwt = KonvertClient::builder(Auth::jwt(
+        creds.api_key.clone(),
+        SecretString::from(creds.api_secret.clone()),
+        Duration::from_secs(3600),
+    ))
+    .base_url(base_url)
     .build()?;
     let token = jwt.access_token().await?;
     step(&format!("JWT {}", mask(token.secret().expose_secret())));

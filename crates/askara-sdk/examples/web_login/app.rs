@@ -169,17 +169,15 @@ async fn finish_login(
     // this login first, then move to the user's own key, so two browsers of one user share
     // one grant (and one refresh-token rotation).
     let login_key = format!("login-{sid}");
-    let session = askara
-        .complete_authorization(&login_key, pending, query)
-        .await?;
-    let user = match session.profile().await?.id {
+    let client = askara.complete(&login_key, pending, query).await?;
+    let user = match client.profile().await?.id {
         Some(id) => id,
-        None => session.claims().await?.subject.ok_or(Error::NotAJwt)?,
+        None => client.claims().await?.subject.ok_or(Error::NotAJwt)?,
     };
-    if let Some(token) = session.token().await? {
+    if let Some(token) = client.token().await? {
         askara.token_manager().insert(&user, token).await?;
     }
-    session.forget().await?;
+    client.forget().await?;
     Ok(user)
 }
 
@@ -187,8 +185,8 @@ async fn me(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let Some(user) = st.user_of(&headers) else {
         return text(StatusCode::UNAUTHORIZED, "not logged in: start at /login");
     };
-    let profile = match st.askara.session(&user) {
-        Ok(session) => session.profile().await,
+    let profile = match st.askara.client(&user) {
+        Ok(client) => client.profile().await,
         Err(e) => Err(e),
     };
     match profile {
@@ -202,8 +200,8 @@ async fn me(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
 async fn logout(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let removed = session_id(&headers).and_then(|sid| st.sessions().remove(&sid));
     if let Some(user) = removed.and_then(|s| s.user) {
-        let forgotten = match st.askara.session(&user) {
-            Ok(session) => session.forget().await,
+        let forgotten = match st.askara.client(&user) {
+            Ok(client) => client.forget().await,
             Err(e) => Err(e),
         };
         if let Err(e) = forgotten {
