@@ -535,22 +535,5 @@ async fn restore_untyped_calls_and_forget() {
     assert_eq!(sb.calls(TOKEN), 0, "the stored token was used as is");
 
     client.forget().await.unwrap();
-    let third = process();
-    assert!(third.restore("alex").await.unwrap().is_none());
-    let err = third
-        .client("alex")
-        .unwrap()
-        .list_customers(PageParams::new())
-        .await
-        .unwrap_err();
-    assert!(err.is_reauthorization_required(), "{err:?}");
-
-    // An API key has no user token to refresh: a typed error, nothing sent.
-    sb.reset_calls();
-    let by_key = k
-        .api_key_client(secret(&sb.credentials().kustomer.api_key))
-        .unwrap();
-    let err = by_key.refresh().await.unwrap_err();
-    assert!(matches!(err, Error::NoGrant { .. }), "{err:?}");
-    assert_eq!(sb.calls(TOKEN), 0);
+    assert!(process().restore("alex").await.unwrap().is_none());
 }

@@ -480,9 +480,9 @@ impl KustomerClient {
         }
     }
 
-    /// The user's grant, or [`Error::NoGrant`] in API-key mode.
+    /// The grant `operation` needs, or [`Error::ApiKeyMode`].
     fn require_grant(&self, operation: &'static str) -> Result<&GrantHandle> {
-        self.grant.as_ref().ok_or(Error::NoGrant { operation })
+        self.grant.as_ref().ok_or(Error::ApiKeyMode { operation })
     }
 
     /// Your key for the user (`None` in API-key mode).
@@ -497,13 +497,13 @@ impl KustomerClient {
     }
 
     /// A valid access token, refreshed first if it expires within the margin (single-flight,
-    /// rotated refresh token saved before use). [`Error::NoGrant`] in API-key mode.
+    /// rotated refresh token saved before use). [`Error::ApiKeyMode`] in API-key mode.
     pub async fn access_token(&self) -> Result<AccessToken> {
         Ok(self.require_grant("access_token")?.access_token().await?)
     }
 
     /// Refreshes now, whatever the expiry, and returns the new access token (the rotated
-    /// refresh token is saved first). [`Error::NoGrant`] in API-key mode: an API key has
+    /// refresh token is saved first). [`Error::ApiKeyMode`] in API-key mode: an API key has
     /// nothing to refresh.
     pub async fn refresh(&self) -> Result<AccessToken> {
         Ok(self.require_grant("refresh")?.force_refresh().await?)
@@ -538,13 +538,10 @@ impl KustomerClient {
     }
 
     /// Logs the user out locally: forgets the grant in memory and deletes its tokens from the
-    /// store (Kustomer is not told; the tokens stay valid until they expire). Does nothing in
-    /// API-key mode, where nothing is stored.
+    /// store (Kustomer is not told; the tokens stay valid until they expire).
+    /// [`Error::ApiKeyMode`] in API-key mode: an API key is not stored, nothing is forgotten.
     pub async fn forget(&self) -> Result<()> {
-        match &self.grant {
-            Some(grant) => Ok(grant.forget().await?),
-            None => Ok(()),
-        }
+        Ok(self.require_grant("forget")?.forget().await?)
     }
 
     /// The same client with other bounds for its page walks ([`all`](Self::all),
@@ -561,8 +558,8 @@ impl KustomerClient {
         self.limits
     }
 
-    /// The underlying API client.
-    pub fn api(&self) -> &ApiClient {
+    /// The underlying [`ApiClient`] of the OAuth core.
+    pub fn api_client(&self) -> &ApiClient {
         &self.api
     }
 
@@ -584,7 +581,7 @@ impl KustomerClient {
     /// ```no_run
     /// # async fn demo(client: kustomer_sdk::KustomerClient) -> Result<(), kustomer_sdk::Error> {
     /// use kustomer_sdk::ApiRequest;
-    /// let notes: serde_json::Value = client
+    /// let notes: kustomer_sdk::serde_json::Value = client
     ///     .send(&ApiRequest::get("v1/customers/6650c0ffee/notes").query("pageSize", "5"))
     ///     .await?;
     /// # let _ = notes; Ok(()) }
@@ -765,7 +762,7 @@ impl KustomerClient {
 
 impl Kustomer {
     /// An API client that sends an org API key as a bearer (no user, no refresh: its token
-    /// methods answer [`Error::NoGrant`] or `None`). A user's client comes from
+    /// methods answer [`Error::ApiKeyMode`] or `None`, see [`KustomerClient::refresh`]). A user's client comes from
     /// [`KustomerOAuth`](crate::KustomerOAuth).
     pub fn api_key_client(&self, api_key: SecretString) -> Result<KustomerClient> {
         let api = self.api_client(Arc::new(ApiKey::bearer(&api_key)?))?;

@@ -6,8 +6,8 @@
 //! [`Error::Api`], [`Error::Transport`], [`Error::Decode`], [`Error::Store`], [`Error::Config`];
 //! the rest of the core's errors are [`Error::OAuth`]. Kustomer's own cases get their own
 //! variant: the app is not installed (Kustomer's 400 "Invalid Client"), the client secret was
-//! rejected (e.g. after a rotation), a role is missing, an API-key client was asked for a
-//! user's token ([`Error::NoGrant`]). No message ever contains an API key, a
+//! rejected (e.g. after a rotation), a role is missing, an OAuth-only operation on an API-key
+//! client ([`Error::ApiKeyMode`]). No message ever contains an API key, a
 //! token, a code or a client secret.
 
 use std::time::Duration;
@@ -164,11 +164,12 @@ pub enum Error {
         detail: String,
     },
 
-    /// The client sends an org API key, and this operation needs a user's OAuth grant (e.g.
+    /// The operation needs a user's OAuth grant, and this client authenticates with an org API
+    /// key: there is no access token to refresh, read or forget (e.g.
     /// [`KustomerClient::refresh`](crate::KustomerClient::refresh)); nothing was sent.
-    #[error("`{operation}` needs a user's OAuth grant, and this client sends an API key")]
-    NoGrant {
-        /// The operation asked for (e.g. "refresh").
+    #[error("`{operation}` needs an OAuth grant; this Kustomer client uses an API key")]
+    ApiKeyMode {
+        /// The method called, e.g. `refresh`.
         operation: &'static str,
     },
 
@@ -212,7 +213,7 @@ impl Error {
             | Error::Encode { .. }
             | Error::Decode { .. }
             | Error::MissingField { .. }
-            | Error::NoGrant { .. }
+            | Error::ApiKeyMode { .. }
             | Error::PageLimitExceeded(_) => None,
         }
     }
@@ -614,7 +615,7 @@ mod tests {
                 what: "app",
                 field: "id",
             },
-            Error::NoGrant {
+            Error::ApiKeyMode {
                 operation: "refresh",
             },
             Error::from(

@@ -61,29 +61,32 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Example: the whole surface, with your own token store, transport and clock
+//! # The whole surface, offline: your own store, transport and clock
 //!
-//! What implementing a [`TokenStore`], a [`Transport`] or a [`Clock`] needs is re-exported
-//! (the core's result type is [`oauth_flow::Result`]), so this crate is the only dependency:
+//! What implementing a [`TokenStore`], a [`Transport`], a [`Clock`] or an [`Endpoint`] needs
+//! is re-exported (the core's result type is [`oauth_flow::Result`]), so this crate is the
+//! only dependency. Here a transport answers as Kustomer would, without a network, the way
+//! your app's own tests can run its login code:
 //!
-//! ```no_run
+//! ```
 //! use std::sync::Arc;
-//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use std::time::{Duration, SystemTime};
 //!
+//! use kustomer_sdk::http::{Method, StatusCode};
 //! use kustomer_sdk::oauth_flow::Result as CoreResult;
 //! use kustomer_sdk::{
-//!     ApiRequest, Customer, CustomerFields, Document, Error, GrantKey, HttpRequest,
-//!     HttpResponse, Kustomer, KustomerClient, KustomerOAuth, ManualClock, MemoryStore,
-//!     PageParams, PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString, Token,
-//!     TokenStore, Transport, Url, async_trait, scopes,
+//!     AccessToken, ApiRequest, Customer, CustomerFields, Document, Error, ExposeSecret, GrantKey,
+//!     HttpRequest, HttpResponse, Kustomer, KustomerClient, KustomerOAuth, ManualClock,
+//!     MemoryStore, PageParams, PendingAuthorization, RetryPolicy, SecretString, Token,
+//!     TokenStore, Transport, Url, async_trait, scopes, serde_json,
 //! };
 //!
-//! /// Keeps tokens in memory and counts the saves (a refresh saves the rotated token).
+//! /// Keeps tokens in memory and counts the saves (a code exchange and each refresh save).
 //! #[derive(Default)]
 //! struct CountingStore {
 //!     inner: MemoryStore,
-//!     saves: AtomicU64,
+//!     saves: AtomicUsize,
 //! }
 //!
 //! #[async_trait]
@@ -100,88 +103,123 @@
 //!     }
 //! }
 //!
-//! /// Sends with reqwest and logs each answer's status (never a header or a body).
-//! struct LoggingTransport(ReqwestTransport);
+//! /// Answers like Kustomer's token endpoint and a few customer routes; a JSON:API 404 elsewhere.
+//! #[derive(Default)]
+//! struct FakeKustomer {
+//!     issued: AtomicUsize,
+//! }
 //!
 //! #[async_trait]
-//! impl Transport for LoggingTransport {
+//! impl Transport for FakeKustomer {
 //!     async fn send(&self, request: HttpRequest) -> CoreResult<HttpResponse> {
-//!         let response = self.0.send(request).await?;
-//!         eprintln!("Kustomer answered {}", response.status);
-//!         Ok(response)
+//!         let customer = |id: &str, name: &str| {
+//!             format!(r#"{{"type":"customer","id":"{id}","attributes":{{"name":"{name}"}}}}"#)
+//!         };
+//!         let (status, body) = match (&request.method, request.url.path()) {
+//!             (&Method::POST, "/oauth/token") => {
+//!                 let n = self.issued.fetch_add(1, Ordering::Relaxed) + 1;
+//!                 (StatusCode::OK, format!(
+//!                     r#"{{"access_token":"at-{n}","token_type":"bearer","expires_in":86400,
+//!                         "refresh_token":"rt-{n}","scope":"org.permission.customer offline_access"}}"#
+//!                 ))
+//!             }
+//!             (&Method::GET, "/v1/customers") => {
+//!                 (StatusCode::OK, format!(r#"{{"data":[{}],"links":{{"next":null}}}}"#, customer("c1", "Ava")))
+//!             }
+//!             (&Method::GET, "/v1/customers/c1") => {
+//!                 (StatusCode::OK, format!(r#"{{"data":{}}}"#, customer("c1", "Ava")))
+//!             }
+//!             (&Method::POST, "/v1/customers") => {
+//!                 (StatusCode::CREATED, format!(r#"{{"data":{}}}"#, customer("c2", "Bo")))
+//!             }
+//!             (&Method::GET, "/v1/notes") => (StatusCode::OK, r#"{"data":[]}"#.to_owned()),
+//!             _ => (
+//!                 StatusCode::NOT_FOUND,
+//!                 r#"{"errors":[{"status":"404","title":"Not Found"}]}"#.to_owned(),
+//!             ),
+//!         };
+//!         Ok(HttpResponse::new(status, body))
 //!     }
 //! }
 //!
-//! # async fn run() -> Result<(), Error> {
+//! /// The `state` Kustomer sends back to the callback.
+//! fn state_of(url: &Url) -> String {
+//!     url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default()
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! // Every setting goes on `Kustomer::builder()`; the OAuth flows it makes inherit them.
+//! let store = Arc::new(CountingStore::default());
+//! let clock = Arc::new(ManualClock::new(SystemTime::now()));
 //! let kustomer = Kustomer::builder()
-//!     .api_base_url("https://api.kustomerapp.com")
-//!     .oauth_base_url("https://api.apps.kustomerapp.com")
-//!     .store(Arc::new(CountingStore::default()))
-//!     .transport(Arc::new(LoggingTransport(ReqwestTransport::new()?)))
-//!     .clock(Arc::new(ManualClock::new(SystemTime::now())))
+//!     .base_url("https://kustomer.example.com") // both hosts; or api_base_url + oauth_base_url
+//!     .store(store.clone())
+//!     .transport(Arc::new(FakeKustomer::default()))
+//!     .clock(clock.clone())
 //!     .refresh_margin(Duration::from_secs(120))
 //!     .retry(RetryPolicy::none())
 //!     .build()?;
-//! let secret = SecretString::from(std::env::var("KUSTOMER_CLIENT_SECRET").unwrap_or_default());
+//! let secret = SecretString::from("client-secret".to_owned());
 //! let oauth: KustomerOAuth = kustomer
 //!     .oauth("client-id", secret, "https://example.com/callback")
-//!     .pkce(false)
+//!     .pkce(false) // the only OAuth-specific option
 //!     .build()?;
 //!
-//! // Log in: the URL to send the user to, then the callback.
+//! // Log in: the URL for the user, `pending` for their session; Kustomer calls back.
 //! let (url, pending): (Url, PendingAuthorization) = oauth.authorize_url([scopes::CUSTOMER])?;
-//! println!("open {url}");
-//! let callback = "https://example.com/callback?code=...&state=...";
-//! let client: KustomerClient = match oauth.complete("user-42", pending, callback).await {
-//!     Ok(client) => client,
-//!     Err(e) if e.is_access_denied() => return Ok(()), // the user clicked "Deny"
-//!     Err(Error::AppNotInstalled { .. }) => return Ok(()), // install it, authorize again
-//!     Err(e) => return Err(e),
-//! };
+//! let callback = format!("https://example.com/callback?code=the-code&state={}", state_of(&url));
+//! // A user who clicks "Deny": typed, and nothing is sent.
+//! let (denied_url, denied) = oauth.authorize_url([scopes::CUSTOMER])?;
+//! let denial = format!(
+//!     "https://example.com/callback?error=access_denied&state={}",
+//!     state_of(&denied_url)
+//! );
+//! let refused = oauth.complete("user-42", denied, &denial).await.unwrap_err();
+//! assert!(refused.is_access_denied() && matches!(refused, Error::Callback(_)));
+//! let client: KustomerClient = oauth.complete("user-42", pending, &callback).await?;
+//! assert_eq!(client.granted_scopes().await?, [scopes::CUSTOMER, scopes::OFFLINE_ACCESS]);
 //!
-//! // After a restart: the user's client, if the store still holds their tokens.
-//! let client = match oauth.restore("user-42").await? {
-//!     Some(restored) => restored,
-//!     None => client, // here: send the user through the authorization again
-//! };
-//! let same_user: KustomerClient = oauth.client("user-42")?; // no store read until a call
-//!
-//! // Tokens: force a refresh, read the current set and its expiry.
-//! let fresh = client.refresh().await?;
-//! let token: Option<Token> = client.token().await?;
-//! let expires: Option<SystemTime> = client.expires_at().await?;
-//! println!("{fresh:?} {:?} {expires:?} {:?}", token.map(|t| t.scope), client.granted_scopes().await?);
-//!
-//! // Typed calls, and endpoints without a typed method.
-//! let page = same_user.list_customers(PageParams::new().page_size(10)).await?;
-//! let one: Document<Customer> = client.get("v1/customers/6650c0ffee00000000000001").await?;
+//! // Typed calls, and endpoints without a typed method, with the same authentication.
+//! let page = client.list_customers(PageParams::new().page_size(10)).await?;
+//! assert_eq!(page.items()[0].best_name(), Some("Ava"));
+//! let one: Document<Customer> = client.get("v1/customers/c1").await?;
 //! let created: Document<Customer> =
-//!     client.post("v1/customers", &CustomerFields::new().name("Ava")).await?;
-//! let notes: ApiRequest = ApiRequest::get("v1/notes").query("pageSize", "5"); // JSON as is
-//! let notes = client.send(&notes).await?;
-//! println!("{} {} {} {notes}", page.items().len(), one.data.id, created.data.id);
+//!     client.post("v1/customers", &CustomerFields::new().name("Bo")).await?;
+//! assert_eq!((one.data.id.as_str(), created.data.id.as_str()), ("c1", "c2"));
+//! let notes = ApiRequest::<serde_json::Value>::get("v1/notes").query("pageSize", "5");
+//! assert_eq!(client.send(&notes).await?["data"], serde_json::json!([]));
 //!
-//! // Errors a user matches on.
-//! match client.all_customers(100).await {
-//!     Ok(everyone) => println!("{} customers", everyone.len()),
-//!     Err(Error::ReauthorizationRequired { .. }) => println!("log in again"),
-//!     Err(Error::Forbidden { insufficient_scope: true, .. }) => println!("authorize a role"),
-//!     Err(Error::RateLimited { retry_after, .. }) => println!("wait {retry_after:?}"),
-//!     Err(Error::Api { status, errors, .. }) => println!("{status}: {errors:?}"),
-//!     Err(Error::PageLimitExceeded(e)) => println!("{e}"),
-//!     Err(Error::Unauthorized { message }) => println!("token refused: {message:?}"),
-//!     Err(Error::Transport(e)) => println!("no answer: {e}"),
-//!     Err(other) => return Err(other),
+//! // The user's tokens: current token, expiry, a forced refresh (the rotated refresh token
+//! // is saved before the new access token is handed out).
+//! let token: Option<Token> = client.token().await?;
+//! let expires_at: Option<SystemTime> = client.expires_at().await?;
+//! assert!(token.is_some() && expires_at.is_some());
+//! clock.advance(Duration::from_secs(600));
+//! let renewed: AccessToken = client.refresh().await?;
+//! assert_eq!(renewed.secret().expose_secret(), "at-2");
+//! assert!(client.expires_at().await? > expires_at);
+//! assert_eq!(store.saves.load(Ordering::Relaxed), 2); // the exchange and the refresh
+//!
+//! // Errors a caller matches on.
+//! match client.get::<serde_json::Value>("v1/no-such-endpoint").await {
+//!     Err(Error::Api { status: 404, errors, .. }) => {
+//!         assert_eq!(errors[0].title.as_deref(), Some("Not Found"));
+//!     }
+//!     other => panic!("expected a 404, got {other:?}"),
 //! }
 //!
-//! // An org API key instead of a user: no tokens of its own to refresh.
-//! let by_key = kustomer.api_key_client(SecretString::from("api-key".to_owned()))?;
-//! assert!(matches!(by_key.refresh().await, Err(Error::NoGrant { .. })));
+//! // At start-up: is the user still logged in? Log them out with `forget`.
+//! let restored = oauth.restore("user-42").await?.expect("tokens are stored");
+//! restored.forget().await?;
+//! assert!(oauth.restore("user-42").await?.is_none());
+//! let err = oauth.client("user-42")?.list_customers(PageParams::new()).await.unwrap_err();
+//! assert!(err.is_reauthorization_required());
 //!
-//! // Log out: the user's tokens leave the store.
-//! client.forget().await?;
-//! # Ok(()) }
+//! // An org API key instead of a user: no grant, so nothing to refresh.
+//! let by_key = kustomer.api_key_client(SecretString::from("api-key".to_owned()))?;
+//! assert!(matches!(by_key.refresh().await, Err(Error::ApiKeyMode { .. })));
+//! # Ok::<(), Error>(())
+//! # }).unwrap();
 //! ```
 
 #![forbid(unsafe_code)]
@@ -230,6 +268,9 @@ pub use oauth_flow::{
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};
+/// Re-exported for untyped calls (`client.get::<serde_json::Value>(..)`), the JSON values in
+/// the models' `extra` maps and [`Endpoint::body`].
+pub use serde_json;
 
 /// The README's examples, compiled as doctests so they cannot drift from the API.
 #[cfg(doctest)]

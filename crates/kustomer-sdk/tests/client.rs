@@ -56,6 +56,18 @@ fn setup_with(
     (k, transport)
 }
 
+/// An API-key client on a scripted transport.
+fn key_client() -> (KustomerClient, Arc<ScriptedTransport>) {
+    let (k, t) = setup();
+    (k.api_key_client(secret(API_KEY)).unwrap(), t)
+}
+
+/// The client's current access token, in clear.
+async fn access_token_of(client: &KustomerClient) -> String {
+    let token = client.access_token().await.unwrap();
+    token.secret().expose_secret().to_owned()
+}
+
 fn oauth(k: &Kustomer) -> KustomerOAuth {
     k.oauth(CLIENT_ID, secret(CLIENT_SECRET), REDIRECT_URI)
         .build()
@@ -223,15 +235,7 @@ async fn not_installed_then_installed() {
             "offline_access"
         ]
     );
-    assert_eq!(
-        client
-            .access_token()
-            .await
-            .unwrap()
-            .secret()
-            .expose_secret(),
-        "CANARY-AT-1"
-    );
+    assert_eq!(access_token_of(&client).await, "CANARY-AT-1");
     let reqs = t.requests();
     assert_eq!(reqs.len(), 2, "one exchange per code");
     let form = form(&reqs[1]);
@@ -276,8 +280,7 @@ async fn s16_refresh_rotates_and_persists_before_use() {
     // 59 s before expiry (inside the 60 s margin): refreshed first.
     clock.advance(Duration::from_secs(86_400 - 59));
     t.push(reply(200, token_doc(2)));
-    let at = grant.access_token().await.unwrap();
-    assert_eq!(at.secret().expose_secret(), "CANARY-AT-2");
+    assert_eq!(access_token_of(&grant).await, "CANARY-AT-2");
     let reqs = t.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(
@@ -302,8 +305,7 @@ async fn s16_refresh_rotates_and_persists_before_use() {
 
 #[tokio::test]
 async fn all_walks_every_page_and_keeps_requests_on_the_api_origin() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
     t.push(reply(
         200,
         customers_page(&["c1", "c2"], Some("/v1/customers?page=2&pageSize=2")),
@@ -334,8 +336,7 @@ async fn all_walks_every_page_and_keeps_requests_on_the_api_origin() {
 
 #[tokio::test]
 async fn search_pages_repeat_the_post_body() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
     let search = CustomerSearch::new().and(Criterion::has_tag("vip"));
     t.push(reply(
         200,
@@ -360,8 +361,7 @@ async fn search_pages_repeat_the_post_body() {
 
 #[tokio::test]
 async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
     t.push(reply(
         200,
         customers_page(&["c1"], Some("/v1/customers?page=2&pageSize=1")),
@@ -388,8 +388,7 @@ async fn a_next_link_looping_back_is_an_error_not_an_endless_walk() {
 
 #[tokio::test]
 async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_key() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
     let mut h = HeaderMap::new();
     h.insert(
         header::WWW_AUTHENTICATE,
@@ -425,8 +424,7 @@ async fn s20_forbidden_and_unauthorized_are_typed_and_not_retried_with_an_api_ke
 
 #[tokio::test]
 async fn customer_decoding_keeps_unknown_attributes() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
     t.push(reply(
         200,
         json!({"data": {"type": "customer", "id": "c1", "attributes": {"name": "Ava", "shoeSize": 42}}}),
@@ -458,8 +456,7 @@ async fn the_refresh_margin_is_inherited_from_the_kustomer_builder() {
     let client = sign_in(&oauth(&k), &t, "u1", 1).await;
     clock.advance(Duration::from_secs(86_400 - 100));
     t.push(reply(200, token_doc(2)));
-    let at = client.access_token().await.unwrap();
-    assert_eq!(at.secret().expose_secret(), "CANARY-AT-2");
+    assert_eq!(access_token_of(&client).await, "CANARY-AT-2");
     assert_eq!(t.requests().len(), 2);
 }
 
@@ -485,15 +482,7 @@ async fn restore_client_and_forget() {
     let elsewhere = oauth(&k);
     let restored = elsewhere.restore("u1").await.unwrap().unwrap();
     assert_eq!(restored.subject(), Some("u1"));
-    assert_eq!(
-        restored
-            .access_token()
-            .await
-            .unwrap()
-            .secret()
-            .expose_secret(),
-        "CANARY-AT-1"
-    );
+    assert_eq!(access_token_of(&restored).await, "CANARY-AT-1");
     t.push(reply(200, customers_page(&["c1"], None)));
     let page = elsewhere
         .client("u1")
@@ -520,15 +509,14 @@ async fn restore_client_and_forget() {
 /// never a panic, and send nothing.
 #[tokio::test]
 async fn api_key_mode_has_no_grant() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
     assert_eq!(client.subject(), None);
     assert!(client.grant().is_none());
     let err = client.refresh().await.unwrap_err();
     assert!(
         matches!(
             err,
-            Error::NoGrant {
+            Error::ApiKeyMode {
                 operation: "refresh"
             }
         ),
@@ -537,14 +525,19 @@ async fn api_key_mode_has_no_grant() {
     assert!(!err.to_string().contains(API_KEY));
     assert!(matches!(
         client.access_token().await.unwrap_err(),
-        Error::NoGrant {
+        Error::ApiKeyMode {
             operation: "access_token"
         }
     ));
     assert!(client.token().await.unwrap().is_none());
     assert_eq!(client.expires_at().await.unwrap(), None);
     assert!(client.granted_scopes().await.unwrap().is_empty());
-    client.forget().await.unwrap();
+    assert!(matches!(
+        client.forget().await.unwrap_err(),
+        Error::ApiKeyMode {
+            operation: "forget"
+        }
+    ));
     assert!(t.requests().is_empty());
 }
 
@@ -552,8 +545,7 @@ async fn api_key_mode_has_no_grant() {
 /// base URL and error mapping as the typed calls.
 #[tokio::test]
 async fn untyped_calls_use_the_client_credentials_and_error_mapping() {
-    let (k, t) = setup();
-    let client = k.api_key_client(secret(API_KEY)).unwrap();
+    let (client, t) = key_client();
 
     t.push(reply(
         200,
