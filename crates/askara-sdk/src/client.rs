@@ -92,8 +92,8 @@ impl AskaraClient {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let body = serde_json::to_value(body).map_err(Error::encode_body)?;
-        self.send(&ApiRequest::<T>::post(path).json(body)).await
+        self.send(&ApiRequest::<T>::post(path).json_from(body)?)
+            .await
     }
 
     /// Sends `endpoint` and returns the raw response whatever its status (after the 401

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use oauth_flow::__private::{json_error_detail, truncate};
-use oauth_flow::{CallbackError, ConfigError, ErrorCode};
+use oauth_flow::__private::truncate;
+use oauth_flow::{CallbackError, ConfigError, ErrorCode, JsonError};
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -89,21 +89,23 @@ pub enum Error {
     Transport(oauth_flow::Error),
 
     /// A request body could not be encoded; nothing was sent.
-    #[error("could not encode {what}: {detail}")]
+    #[error("could not encode {what}")]
     Encode {
         /// What was being encoded (e.g. "request body").
         what: &'static str,
         /// Why, without echoing the values.
-        detail: String,
+        #[source]
+        source: JsonError,
     },
 
     /// A response could not be decoded.
-    #[error("could not decode {what}: {detail}")]
+    #[error("could not decode {what}")]
     Decode {
         /// What was decoded (e.g. "response body", "token response").
         what: String,
         /// Where and why, without echoing values from the body.
-        detail: String,
+        #[source]
+        source: JsonError,
     },
 
     /// The token store failed (the core's [`Store`](oauth_flow::Error::Store) or
@@ -178,14 +180,6 @@ impl Error {
             description,
         }
     }
-
-    /// A request body `serde_json` could not serialize; the detail never quotes a value.
-    pub(crate) fn encode_body(e: serde_json::Error) -> Self {
-        Error::Encode {
-            what: "request body",
-            detail: json_error_detail(&e),
-        }
-    }
 }
 
 impl From<oauth_flow::Error> for Error {
@@ -194,7 +188,6 @@ impl From<oauth_flow::Error> for Error {
             oauth_flow::Error::Unauthorized { excerpt } => Error::Unauthorized {
                 message: (!excerpt.is_empty()).then_some(excerpt),
             },
-            oauth_flow::Error::Encode { what, detail } => Error::Encode { what, detail },
             other => Error::OAuth(other),
         })
     }
@@ -285,7 +278,7 @@ mod tests {
             .into(),
             oauth_flow::Error::Encode {
                 what: "request body",
-                detail: "unexpected shape".into(),
+                source: JsonError::shape("a map key is not a string"),
             }
             .into(),
             oauth_flow::Error::from(OAuthError::new(
@@ -347,7 +340,11 @@ mod tests {
         use std::collections::BTreeMap;
         // JSON object keys must be strings: serde_json refuses a map keyed by tuples.
         let body: BTreeMap<(u8, u8), &str> = [((1, 2), "s3cr3t-value")].into();
-        let e = Error::encode_body(serde_json::to_value(&body).unwrap_err());
+        let e = Error::from(
+            oauth_flow::ApiRequest::<serde_json::Value>::post("v1/x")
+                .json_from(&body)
+                .unwrap_err(),
+        );
         assert!(
             matches!(
                 e,
@@ -359,11 +356,7 @@ mod tests {
             "{e:?}"
         );
         assert!(!e.to_string().contains("s3cr3t-value"));
-        let core = oauth_flow::Error::Encode {
-            what: "request body",
-            detail: "unexpected shape".into(),
-        };
-        assert!(matches!(Error::from(core), Error::Encode { .. }));
+        assert!(!format!("{e:?}").contains("s3cr3t-value"));
     }
 
     #[test]

@@ -197,10 +197,8 @@ impl KonProClient {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let body = serde_json::to_value(body).map_err(|e| Error::Encode {
-            detail: bounded(&e.to_string()),
-        })?;
-        self.send(&ApiRequest::<T>::post(path).json(body)).await
+        self.send(&ApiRequest::<T>::post(path).json_from(body)?)
+            .await
     }
 
     /// Sends `endpoint` with credentials and the same retries as [`send`](Self::send), and
@@ -400,13 +398,17 @@ mod tests {
             .unwrap_err();
         let Error::Decode {
             what: endpoint,
-            detail,
+            source,
         } = &e
         else {
             panic!("unexpected {e:?}");
         };
         assert_eq!(endpoint, "v1/pacific/account.get");
-        assert!(detail.starts_with("truncated JSON"), "{detail}");
+        assert_eq!(
+            source.kind(),
+            oauth_flow::JsonErrorKind::Truncated,
+            "{source}"
+        );
 
         let e = decode::<u32>("v1/x", &resp(200, r#""secret-looking-value""#)).unwrap_err();
         assert!(!e.to_string().contains("secret-looking-value"), "{e}");

@@ -76,19 +76,23 @@ pub enum Error {
     Transport(oauth_flow::Error),
 
     /// A response could not be decoded into the expected type.
-    #[error("could not decode {what}: {detail}")]
+    #[error("could not decode {what}")]
     Decode {
         /// What was decoded (the endpoint path, or e.g. "token response").
         what: String,
         /// Category and position of the problem (never values from the body).
-        detail: String,
+        #[source]
+        source: oauth_flow::JsonError,
     },
 
-    /// A request body could not be serialized to JSON.
-    #[error("could not encode the request body: {detail}")]
+    /// A request body could not be serialized to JSON; nothing was sent.
+    #[error("could not encode {what}")]
     Encode {
-        /// Why.
-        detail: String,
+        /// What was being encoded (e.g. "request body").
+        what: &'static str,
+        /// Why, without echoing the values.
+        #[source]
+        source: oauth_flow::JsonError,
     },
 
     /// The token store failed, or another process held the grant's refresh lease too long:
@@ -200,10 +204,9 @@ pub(crate) fn bounded(s: &str) -> String {
 
 /// A decode error that never echoes body content (serde_json messages may quote values).
 pub(crate) fn decode_error(endpoint: &str, err: &serde_json::Error) -> Error {
-    let detail = oauth_flow::__private::json_error_detail(err);
     Error::Decode {
         what: bounded_path(endpoint),
-        detail,
+        source: oauth_flow::__private::json_error(err),
     }
 }
 
@@ -295,10 +298,11 @@ mod tests {
             },
             Error::Decode {
                 what: "v1/pacific/account.get".into(),
-                detail: "invalid JSON".into(),
+                source: oauth_flow::JsonError::shape("`user` is not an object"),
             },
             Error::Encode {
-                detail: "not an object".into(),
+                what: "request body",
+                source: oauth_flow::JsonError::shape("a map key is not a string"),
             },
             Error::ApiKeyMode {
                 operation: "refresh",

@@ -455,7 +455,10 @@ impl KonvertClient {
         match page.page_info.end_cursor {
             Some(next) if after.as_deref() != Some(next.as_str()) => Ok((nodes, Some(next))),
             _ => Err(Error::Decode {
-                detail: "hasNextPage is true but endCursor does not advance".to_owned(),
+                what: "contacts page".to_owned(),
+                source: oauth_flow::JsonError::shape(
+                    "`hasNextPage` is true but `endCursor` does not advance",
+                ),
             }),
         }
     }

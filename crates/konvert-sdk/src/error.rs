@@ -17,10 +17,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The variables could not be serialized into the request body; nothing was sent.
-    #[error("could not encode the GraphQL variables: {detail}")]
+    #[error("could not encode {what}")]
     Encode {
+        /// What was being encoded (e.g. "GraphQL variables").
+        what: &'static str,
         /// Why, without the variables' values.
-        detail: String,
+        #[source]
+        source: oauth_flow::JsonError,
     },
 
     /// The GraphQL endpoint answered 401 even after one renewed credential: the token or JWT
@@ -71,10 +74,13 @@ pub enum Error {
 
     /// The response is not a GraphQL response, or its `data` does not match the operation's
     /// types.
-    #[error("could not decode the GraphQL response: {detail}")]
+    #[error("could not decode {what}")]
     Decode {
-        /// Where and why.
-        detail: String,
+        /// What was decoded (e.g. "GraphQL response", "token response").
+        what: String,
+        /// Where and why, without values from the body.
+        #[source]
+        source: oauth_flow::JsonError,
     },
 
     /// [`KonvertClient::list_all_contacts`](crate::KonvertClient::list_all_contacts) reached a
@@ -125,6 +131,11 @@ impl From<oauth_flow::Error> for Error {
             e @ (oauth_flow::Error::Store { .. } | oauth_flow::Error::LeaseTimeout { .. }) => {
                 Error::Store(e)
             }
+            oauth_flow::Error::Decode { what, source } => Error::Decode {
+                what: what.to_owned(),
+                source,
+            },
+            oauth_flow::Error::Encode { what, source } => Error::Encode { what, source },
             other => Error::OAuth(other),
         }
     }
@@ -264,7 +275,8 @@ mod tests {
     fn no_message_repeats_in_any_source_chain() {
         let errors: Vec<Error> = vec![
             Error::Encode {
-                detail: "not an object".into(),
+                what: "GraphQL variables",
+                source: oauth_flow::JsonError::shape("not an object"),
             },
             Error::Unauthorized {
                 errors: vec![graphql_error("token expired")],
@@ -283,7 +295,8 @@ mod tests {
                 errors: vec![graphql_error("enrichment failed")],
             }),
             Error::Decode {
-                detail: "invalid JSON".into(),
+                what: "GraphQL response".into(),
+                source: oauth_flow::JsonError::shape("neither `data` nor `errors`"),
             },
             Error::from(oauth_flow::PageLimits::new().check_pages(100).unwrap_err()),
             oauth_flow::Error::from(oauth_flow::OAuthError::new(

@@ -8,7 +8,7 @@ use graphql_client::GraphQLQuery;
 use oauth_flow::__private::{excerpt, truncate};
 use oauth_flow::EXCERPT_LIMIT;
 use oauth_flow::http::Method;
-use oauth_flow::{Endpoint, HttpResponse};
+use oauth_flow::{Endpoint, HttpResponse, JsonError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -141,7 +141,8 @@ impl GraphQlCall {
     pub(crate) fn new<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Self> {
         let mut body =
             serde_json::to_value(Q::build_query(variables)).map_err(|e| Error::Encode {
-                detail: truncate(&e.to_string(), 200),
+                what: "GraphQL variables",
+                source: oauth_flow::__private::json_error(&e),
             })?;
         // Operations without variables serialize them as `null`; send `{}` instead.
         if let Some(vars) = body.get_mut("variables")
@@ -162,7 +163,8 @@ impl GraphQlCall {
             Value::Object(vars) => Value::Object(vars),
             _ => {
                 return Err(Error::Encode {
-                    detail: "the variables must be a JSON object (or null)".to_owned(),
+                    what: "GraphQL variables",
+                    source: JsonError::shape("not a JSON object (or null)"),
                 });
             }
         };
@@ -281,17 +283,16 @@ pub(crate) fn classify(resp: &HttpResponse) -> Result<(Value, Vec<GraphQlError>)
         });
     }
     let raw: RawResponse = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
-        detail: format!(
-            "the body is not a GraphQL response ({})",
-            oauth_flow::__private::json_error_detail(&e)
-        ),
+        what: "GraphQL response".to_owned(),
+        source: oauth_flow::__private::json_error(&e),
     })?;
     match raw.data {
         Some(Value::Null) | None if !raw.errors.is_empty() => {
             Err(Error::GraphQl { errors: raw.errors })
         }
         Some(Value::Null) | None => Err(Error::Decode {
-            detail: "the response has neither `data` nor `errors`".to_owned(),
+            what: "GraphQL response".to_owned(),
+            source: JsonError::shape("neither `data` nor `errors`"),
         }),
         Some(data) => Ok((data, raw.errors)),
     }
@@ -303,13 +304,14 @@ pub(crate) fn decode_data<T: DeserializeOwned>(data: Value) -> Result<T> {
         // "missing field `x`" names only the schema; other serde messages can quote portal
         // data, which stays out of error text.
         let msg = e.to_string();
-        let why = if msg.starts_with("missing field") {
-            truncate(&msg, 200)
+        let source = if msg.starts_with("missing field") {
+            JsonError::shape(truncate(&msg, 200))
         } else {
-            oauth_flow::__private::json_error_detail(&e)
+            oauth_flow::__private::json_error(&e)
         };
         Error::Decode {
-            detail: format!("`data` does not match the operation: {why}"),
+            what: "the operation's `data`".to_owned(),
+            source,
         }
     })
 }

@@ -130,7 +130,7 @@ impl<T> fmt::Debug for ResourceRequest<T> {
 fn to_json<S: Serialize + ?Sized>(what: &'static str, value: &S) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| Error::Encode {
         what,
-        detail: oauth_flow::__private::json_error_detail(&e),
+        source: oauth_flow::__private::json_error(&e),
     })
 }
 
@@ -246,9 +246,9 @@ impl<T> ListRequest<T> {
     /// The same request with the query of `next_link` (relative like
     /// `/v1/customers?page=2&pageSize=10`, or absolute). Only the query is taken.
     pub fn following(&self, next_link: &str) -> Result<Self> {
-        let bad = |detail: &str| Error::Decode {
+        let bad = |detail: &'static str| Error::Decode {
             what: "page links".into(),
-            detail: detail.to_owned(),
+            source: oauth_flow::JsonError::shape(detail),
         };
         let without_fragment = next_link.split('#').next().unwrap_or_default();
         let query = without_fragment
@@ -444,7 +444,9 @@ impl<T: DeserializeOwned> Pager<T> {
         if !self.seen.insert(request.query.clone()) {
             return Err(Error::Decode {
                 what: "page links".into(),
-                detail: "`links.next` points to a page already fetched".into(),
+                source: oauth_flow::JsonError::shape(
+                    "`links.next` points to a page already fetched",
+                ),
             });
         }
         let page = self.client.page(&request).await?;
@@ -605,8 +607,8 @@ impl KustomerClient {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let body = to_json("request body", body)?;
-        self.send(&ApiRequest::<T>::post(path).json(body)).await
+        self.send(&ApiRequest::<T>::post(path).json_from(body)?)
+            .await
     }
 
     /// Sends a one-resource call and returns the resource (the document's `data`).

@@ -175,7 +175,9 @@ impl NamespacedAppName {
     fn from_response(name: &str) -> Result<Self> {
         let bad = || Error::Decode {
             what: "app registration response".into(),
-            detail: "`data.attributes.name` is not a namespaced app name".into(),
+            source: oauth_flow::JsonError::shape(
+                "`data.attributes.name` is not a namespaced app name",
+            ),
         };
         let (app, org) = name.rsplit_once('_').ok_or_else(bad)?;
         let safe = |s: &str| {

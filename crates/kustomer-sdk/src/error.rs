@@ -147,21 +147,23 @@ pub enum Error {
     Config(ConfigError),
 
     /// A request body could not be encoded; nothing was sent.
-    #[error("could not encode {what}: {detail}")]
+    #[error("could not encode {what}")]
     Encode {
         /// What was being encoded.
         what: &'static str,
         /// Why, without echoing the values.
-        detail: String,
+        #[source]
+        source: oauth_flow::JsonError,
     },
 
     /// A successful response could not be decoded.
-    #[error("could not decode {what}: {detail}")]
+    #[error("could not decode {what}")]
     Decode {
         /// What was decoded (e.g. "app", "token response").
         what: String,
         /// Where and why, without echoing values from the body.
-        detail: String,
+        #[source]
+        source: oauth_flow::JsonError,
     },
 
     /// The operation needs a user's OAuth grant, and this client authenticates with an org API
@@ -252,7 +254,7 @@ impl Error {
     pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
         Error::Decode {
             what: what.to_owned(),
-            detail: oauth_flow::__private::json_error_detail(err),
+            source: oauth_flow::__private::json_error(err),
         }
     }
 }
@@ -605,11 +607,11 @@ mod tests {
             },
             Error::Encode {
                 what: "customer search",
-                detail: "key must be a string".into(),
+                source: oauth_flow::JsonError::shape("a map key is not a string"),
             },
             Error::Decode {
                 what: "app".into(),
-                detail: "invalid JSON".into(),
+                source: oauth_flow::JsonError::shape("`data` is not an object"),
             },
             Error::MissingField {
                 what: "app",

@@ -5,11 +5,12 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use http::Method;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::Endpoint;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Any API call as a value: method, path (relative to the API base URL), query and JSON body,
 /// decoded as `T` (default [`serde_json::Value`]). Every provider SDK sends it with the same
@@ -68,6 +69,12 @@ impl<T> ApiRequest<T> {
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(body);
         self
+    }
+    /// Sets the JSON body from any serializable value; [`Error::Encode`] (nothing is sent)
+    /// if it does not serialize.
+    pub fn json_from<B: Serialize + ?Sized>(self, body: &B) -> Result<Self> {
+        let body = serde_json::to_value(body).map_err(|e| Error::encode("request body", &e))?;
+        Ok(self.json(body))
     }
 }
 
@@ -136,5 +143,32 @@ mod tests {
             req.body().unwrap(),
             Some(serde_json::json!({ "password": "s3cret" }))
         );
+    }
+
+    #[test]
+    fn json_from_serializes_or_says_encode() {
+        let req = ApiRequest::<Value>::post("v1/notes")
+            .json_from(&serde_json::json!({ "text": "hi" }))
+            .unwrap();
+        assert_eq!(
+            req.body().unwrap(),
+            Some(serde_json::json!({ "text": "hi" }))
+        );
+
+        let bad: std::collections::BTreeMap<(u8, u8), &str> = [((1, 2), "CANARY-v")].into();
+        let err = ApiRequest::<Value>::post("v1/notes")
+            .json_from(&bad)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Encode {
+                    what: "request body",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(!format!("{err:?}").contains("CANARY"));
     }
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::json_error::JsonError;
 use crate::key::GrantKey;
 
 /// Largest excerpt of a response body kept in an error, in bytes (SECURITY S10).
@@ -64,21 +65,23 @@ pub enum Error {
     },
 
     /// A request body could not be encoded; nothing was sent.
-    #[error("could not encode {what}: {detail}")]
+    #[error("could not encode {what}")]
     Encode {
         /// What was being encoded (e.g. "request body").
         what: &'static str,
         /// Why, without echoing the values.
-        detail: String,
+        #[source]
+        source: JsonError,
     },
 
     /// A response body could not be decoded.
-    #[error("could not decode {what}: {detail}")]
+    #[error("could not decode {what}")]
     Decode {
         /// What was being decoded (e.g. "token response").
         what: &'static str,
         /// Where and why, without echoing values from the body.
-        detail: String,
+        #[source]
+        source: JsonError,
     },
 
     /// The token response lacks a required field or has an empty one.
@@ -536,35 +539,33 @@ impl Error {
         }
     }
 
-    /// A decode error without echoing body content: serde_json's messages can quote values,
-    /// and a value in a token response may be a secret.
+    /// A decode error keeping only the category and position of serde_json's error (its
+    /// message can quote values, and a value in a token response may be a secret).
     pub(crate) fn decode(what: &'static str, err: &serde_json::Error) -> Self {
         Error::Decode {
             what,
-            detail: json_error_detail(err),
+            source: JsonError::from_serde(err),
+        }
+    }
+
+    /// An encode error, likewise without serde_json's message.
+    pub(crate) fn encode(what: &'static str, err: &serde_json::Error) -> Self {
+        Error::Encode {
+            what,
+            source: JsonError::from_serde(err),
         }
     }
 }
 
-/// Why and where JSON decoding failed, without serde_json's message: it can quote values from
-/// the body, and a value may be a secret or personal data.
-pub fn json_error_detail(err: &serde_json::Error) -> String {
-    let why = match err.classify() {
-        serde_json::error::Category::Io => "I/O error",
-        serde_json::error::Category::Syntax => "invalid JSON",
-        serde_json::error::Category::Data => "unexpected shape",
-        serde_json::error::Category::Eof => "truncated JSON",
-    };
-    if err.line() == 0 {
-        why.to_owned()
-    } else {
-        format!("{why} at line {} column {}", err.line(), err.column())
-    }
+/// serde_json's error as the [`JsonError`] every crate's `Decode` and `Encode` carry.
+pub fn json_error(err: &serde_json::Error) -> JsonError {
+    JsonError::from_serde(err)
 }
 
 /// Lifts a core [`Error`] into a provider SDK's error enum, which has the shared variants
 /// `Config`, `Callback`, `ReauthorizationRequired { subject, reason }`,
-/// `RateLimited { status, attempts, retry_after }`, `Decode { what, detail }`,
+/// `RateLimited { status, attempts, retry_after }`, `Decode { what: String, source }`,
+/// `Encode { what, source }`,
 /// `Transport(oauth_flow::Error)` and `Store(oauth_flow::Error)`; `$other => $rest` handles the
 /// rest. Written once so the four SDKs report the shared events alike (issue 20).
 #[doc(hidden)]
@@ -589,10 +590,11 @@ macro_rules! lift_shared_error {
                 attempts,
                 retry_after,
             },
-            $crate::Error::Decode { what, detail, .. } => $Error::Decode {
+            $crate::Error::Decode { what, source } => $Error::Decode {
                 what: what.to_owned(),
-                detail,
+                source,
             },
+            $crate::Error::Encode { what, source } => $Error::Encode { what, source },
             e @ ($crate::Error::Transport { .. }
             | $crate::Error::Timeout
             | $crate::Error::BodyTooLarge { .. }) => $Error::Transport(e),
@@ -652,11 +654,11 @@ mod tests {
             Error::BodyTooLarge { limit: 65536 },
             Error::Decode {
                 what: "token response",
-                detail: "invalid JSON at line 1 column 2".into(),
+                source: JsonError::shape("`expires_in` is not a number"),
             },
             Error::Encode {
                 what: "request body",
-                detail: "key must be a string".into(),
+                source: JsonError::shape("a map key is not a string"),
             },
             Error::AuthorizationMismatch,
             Error::Random,

@@ -59,6 +59,7 @@ mod credentials;
 mod error;
 mod grant;
 mod hooks;
+mod json_error;
 #[cfg(feature = "jwt")]
 mod jwt;
 mod key;
@@ -88,6 +89,7 @@ pub use error::{
     BaseUrlError, CallbackError, ConfigError, EXCERPT_LIMIT, Error, ErrorCode, LoopbackError,
     OAuthError, Result,
 };
+pub use json_error::{JsonError, JsonErrorKind};
 #[cfg(feature = "jwt")]
 pub use jwt::{DEFAULT_REMINT_MARGIN, JwtSigner};
 pub use key::GrantKey;
@@ -119,7 +121,7 @@ pub use transport::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::api::{auth_params, decode_success, retry_after};
-    pub use crate::error::{excerpt, json_error_detail, truncate};
+    pub use crate::error::{excerpt, json_error, truncate};
     pub use crate::grant::{basic_credentials, encode_basic};
     pub use crate::request::{is_loopback, parse_secure_url, require_secure};
     pub use crate::settings::HoldsManagerSettings;

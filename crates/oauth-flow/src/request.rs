@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::error::{ConfigError, Error, Result, json_error_detail};
+use crate::error::{ConfigError, Error, Result};
 
 /// A request, built but not sent.
 ///
@@ -82,10 +82,7 @@ impl HttpRequest {
 
     /// Sets a JSON body and its content type.
     pub fn json_body(mut self, body: &Value) -> Result<Self> {
-        self.body = serde_json::to_vec(body).map_err(|e| Error::Encode {
-            what: "request body",
-            detail: json_error_detail(&e),
-        })?;
+        self.body = serde_json::to_vec(body).map_err(|e| Error::encode("request body", &e))?;
         self.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

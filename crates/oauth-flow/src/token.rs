@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, OAuthError, Result, excerpt};
+use crate::json_error::JsonError;
 use crate::request::HttpResponse;
 
 /// The longest lifetime believed from `expires_in`; larger values are clamped (SECURITY S12).
@@ -147,7 +148,7 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SystemTime) -> Result<
     let Value::Object(mut map) = body else {
         return Err(Error::Decode {
             what: "token response",
-            detail: "not a JSON object".into(),
+            source: JsonError::shape("not a JSON object"),
         });
     };
     // SECURITY S11: an `error` in a 200 is still an error.
@@ -168,7 +169,7 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SystemTime) -> Result<
         Some(_) => {
             return Err(Error::Decode {
                 what: "token response",
-                detail: "`access_token` is not a string".into(),
+                source: JsonError::shape("`access_token` is not a string"),
             });
         }
     };
@@ -191,7 +192,7 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SystemTime) -> Result<
         Some(_) => {
             return Err(Error::Decode {
                 what: "token response",
-                detail: "`refresh_token` is not a string".into(),
+                source: JsonError::shape("`refresh_token` is not a string"),
             });
         }
     };
@@ -230,7 +231,7 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SystemTime) -> Result<
 fn parse_expires_in(v: &Value) -> Result<Duration> {
     let bad = |detail: &str| Error::Decode {
         what: "token response",
-        detail: format!("`expires_in` {detail}"),
+        source: JsonError::shape(format!("`expires_in` {detail}")),
     };
     let secs: f64 = match v {
         Value::Number(n) => n.as_f64().ok_or_else(|| bad("is not a number"))?,
