@@ -142,7 +142,7 @@ impl AskaraClient {
     }
 
     /// The API client (base URL, credentials), e.g. to build a request without sending it.
-    pub fn api(&self) -> &ApiClient {
+    pub fn api_client(&self) -> &ApiClient {
         &self.api
     }
 
