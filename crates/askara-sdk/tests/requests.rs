@@ -144,11 +144,18 @@ fn s19_api_requests_carry_the_bearer_in_the_header_only() {
     assert!(profile.url.query().is_none() && profile.body.is_empty());
     api_redactions()
         .bind(|| insta::assert_json_snapshot!("profile_request", profile.to_snapshot()));
-    let org = user.api_client().request(&GetOrganization, Some(&auth)).unwrap();
+    let org = user
+        .api_client()
+        .request(&GetOrganization, Some(&auth))
+        .unwrap();
     api_redactions()
         .bind(|| insta::assert_json_snapshot!("organization_request", org.to_snapshot()));
     // S19: a path leaving the API origin is refused before anything is built.
-    assert!(user.api_client().url("https://evil.example/v1/profile").is_err());
+    assert!(
+        user.api_client()
+            .url("https://evil.example/v1/profile")
+            .is_err()
+    );
     // A scheme-relative path is read as a path below the base: it stays on Askara's host.
     let relative = user.api_client().url("//evil.example/v1/profile").unwrap();
     assert_eq!(relative.host_str(), Some("api.askara.ai"));
