@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use oauth_flow::{
-    ApiClient, BaseUrl, ConfigError, CredentialSource, IntoBaseUrl, RetryPolicy, SdkSettings,
-    Transport, Url,
+    ApiClient, BaseUrl, ConfigError, CredentialSource, IntoBaseUrl, MemoryStore, RetryPolicy,
+    SdkSettings, Transport, Url,
 };
 
 use crate::error::Result;
@@ -46,48 +46,52 @@ impl fmt::Debug for Kustomer {
     }
 }
 
-/// Builder for [`Kustomer`]; URLs are checked at [`build`](Self::build). Every setting here
-/// holds for the OAuth flows made by [`Kustomer::oauth`] too.
+/// A base URL as a setter took it, checked at [`KustomerBuilder::build`] so setters stay
+/// chainable; `None` while unset.
+type PendingBase = Option<Result<BaseUrl, ConfigError>>;
+
+/// Builder for [`Kustomer`]; URLs and settings are checked at [`build`](Self::build). Every
+/// setting here holds for the OAuth flows made by [`Kustomer::oauth`] too.
 #[must_use]
 pub struct KustomerBuilder {
-    api_base: Result<BaseUrl, ConfigError>,
-    oauth_base: Result<BaseUrl, ConfigError>,
+    base: PendingBase,
+    api_base: PendingBase,
+    oauth_base: PendingBase,
     settings: SdkSettings,
 }
 
 impl fmt::Debug for KustomerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KustomerBuilder")
-            .field(
-                "api_base",
-                &self.api_base.as_ref().map(BaseUrl::as_str).ok(),
-            )
-            .field(
-                "oauth_base",
-                &self.oauth_base.as_ref().map(BaseUrl::as_str).ok(),
-            )
+            .field("base", &self.base)
+            .field("api_base", &self.api_base)
+            .field("oauth_base", &self.oauth_base)
             .field("settings", &self.settings)
             .finish()
     }
 }
 
 impl KustomerBuilder {
-    /// Points **both** hosts at one base URL: the sandbox (`sb.url(Provider::Kustomer)`), a
-    /// staging server or a proxy that serves the API and OAuth routes under one prefix.
+    /// One root for **both** hosts: the sandbox (`sb.url(Provider::Kustomer)`), a staging
+    /// server or a proxy that serves the API and OAuth routes under one prefix.
+    /// [`api_base_url`](Self::api_base_url) and [`oauth_base_url`](Self::oauth_base_url)
+    /// override it per host, whichever is called first.
+    ///
+    /// https, or http on a loopback IP literal; checked at [`build`](Self::build).
     pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        let url = url.into_base_url();
-        self.api_base = url.clone();
-        self.oauth_base = url;
+        self.base = Some(url.into_base_url());
         self
     }
-    /// The REST API base (default [`API_BASE_URL`]).
+    /// The REST API base (default [`API_BASE_URL`], or the [`base_url`](Self::base_url)); wins
+    /// over [`base_url`](Self::base_url) whatever the call order.
     pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.api_base = url.into_base_url();
+        self.api_base = Some(url.into_base_url());
         self
     }
-    /// The OAuth base (default [`OAUTH_BASE_URL`]).
+    /// The OAuth base (default [`OAUTH_BASE_URL`], or the [`base_url`](Self::base_url)); wins
+    /// over [`base_url`](Self::base_url) whatever the call order.
     pub fn oauth_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.oauth_base = url.into_base_url();
+        self.oauth_base = Some(url.into_base_url());
         self
     }
 
@@ -102,10 +106,18 @@ impl KustomerBuilder {
         retry,
     );
 
-    /// Checks the URLs (https, or http on loopback) and builds.
-    pub fn build(self) -> Result<Kustomer> {
-        let api_base = self.api_base?.into_url();
-        let oauth_base = self.oauth_base?.into_url();
+    /// Checks the URLs (https, or http on loopback) and the token settings (a refresh margin
+    /// of at most 5 minutes, a non-zero lease TTL), and builds.
+    pub fn build(mut self) -> Result<Kustomer> {
+        let api_base = pick_base([&self.api_base, &self.base], API_BASE_URL)?;
+        let oauth_base = pick_base([&self.oauth_base, &self.base], OAUTH_BASE_URL)?;
+        // Checked here rather than at each `oauth(..).build()`, so a bad setting fails at start-up.
+        self.settings.manager.validate()?;
+        // One store for every flow of this `Kustomer` and its clones: without it each
+        // `oauth(..).build()` would make its own memory store and miss the others' logins.
+        if self.settings.manager.store.is_none() {
+            self.settings.manager.store = Some(Arc::new(MemoryStore::new()));
+        }
         let transport = self.settings.transport_or_default(USER_AGENT)?;
         Ok(Kustomer {
             api_base,
@@ -117,6 +129,15 @@ impl KustomerBuilder {
     }
 }
 
+/// The first of `urls` that was set (the per-host one first), or `default`.
+fn pick_base(urls: [&PendingBase; 2], default: &str) -> Result<Url> {
+    let base = match urls.into_iter().flatten().next() {
+        Some(url) => url.clone()?,
+        None => BaseUrl::parse(default)?,
+    };
+    Ok(base.into_url())
+}
+
 impl Kustomer {
     /// Production: [`API_BASE_URL`] and [`OAUTH_BASE_URL`], the default settings.
     pub fn new() -> Result<Self> {
@@ -126,8 +147,9 @@ impl Kustomer {
     /// Starts a builder with the production URLs.
     pub fn builder() -> KustomerBuilder {
         KustomerBuilder {
-            api_base: BaseUrl::parse(API_BASE_URL),
-            oauth_base: BaseUrl::parse(OAUTH_BASE_URL),
+            base: None,
+            api_base: None,
+            oauth_base: None,
             settings: SdkSettings::default(),
         }
     }

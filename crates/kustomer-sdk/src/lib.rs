@@ -9,9 +9,10 @@
 //! conversations) and the OAuth host (`https://api.apps.kustomerapp.com`: `/oauth/authorize`,
 //! `/oauth/token`). Both are overridable ([`KustomerBuilder::api_base_url`],
 //! [`KustomerBuilder::oauth_base_url`]); [`KustomerBuilder::base_url`] points both at one prefix,
-//! such as the workspace sandbox's `sb.url(Provider::Kustomer)`. Every other setting (store,
-//! clock, transport, retry, ...) is set once on [`Kustomer::builder`] and holds for every
-//! client it makes.
+//! such as the workspace sandbox's `sb.url(Provider::Kustomer)`, and a per-host setter wins over
+//! it whatever the call order. Every other setting (store, clock, transport, retry, ...) is set
+//! once on [`Kustomer::builder`] and holds for every client it makes; without a store, all the
+//! OAuth flows of one [`Kustomer`] share one in-memory store.
 //!
 //! # Example: register → secret → authorize → exchange → list customers
 //!

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use kustomer_sdk::{
-    ApiRequest, AppDefinition, Criterion, Customer, CustomerFields, CustomerSearch, Document,
-    Error, ExposeSecret, Kustomer, KustomerBuilder, KustomerClient, KustomerOAuth, ListRequest,
-    PageParams, SecretString, scopes,
+    ApiRequest, AppDefinition, ConfigError, Criterion, Customer, CustomerFields, CustomerSearch,
+    Document, Error, ExposeSecret, Kustomer, KustomerBuilder, KustomerClient, KustomerOAuth,
+    ListRequest, PageParams, SecretString, scopes,
 };
 use oauth_flow::http::{HeaderMap, HeaderValue, StatusCode, header};
 use oauth_flow::test_util::ScriptedTransport;
@@ -458,6 +458,128 @@ async fn the_refresh_margin_is_inherited_from_the_kustomer_builder() {
     t.push(reply(200, token_doc(2)));
     assert_eq!(access_token_of(&client).await, "CANARY-AT-2");
     assert_eq!(t.requests().len(), 2);
+}
+
+/// With no store set, every flow made from one `Kustomer` (or a clone of it) shares one
+/// in-memory store: a login completed in one flow is found by another, as it is for an app
+/// that builds `oauth(..)` per request.
+#[tokio::test]
+async fn flows_of_one_kustomer_share_the_default_store() {
+    let (k, t) = setup();
+    let first = oauth(&k);
+    let signed_in = sign_in(&first, &t, "u1", 1).await;
+
+    let second = oauth(&k.clone());
+    let restored = second.restore("u1").await.unwrap().unwrap();
+    assert_eq!(access_token_of(&restored).await, "CANARY-AT-1");
+    t.push(reply(200, customers_page(&["c1"], None)));
+    let page = second
+        .client("u1")
+        .unwrap()
+        .list_customers(PageParams::new())
+        .await
+        .unwrap();
+    assert_eq!(page.items().len(), 1);
+    let reqs = t.requests();
+    assert_eq!(reqs.len(), 2, "one exchange, one API call, no second login");
+    assert_eq!(
+        reqs[1].headers.get("authorization").unwrap(),
+        "Bearer CANARY-AT-1"
+    );
+
+    // A logout in one flow reaches the shared store: a flow built afterwards finds nothing.
+    signed_in.forget().await.unwrap();
+    assert!(oauth(&k).restore("u1").await.unwrap().is_none());
+
+    // Another `Kustomer` has its own store.
+    let (other, _) = setup();
+    sign_in(&first, &t, "u2", 2).await;
+    assert!(oauth(&other).restore("u2").await.unwrap().is_none());
+}
+
+/// SECURITY S21: the token settings are checked when the `Kustomer` is built, not at the first
+/// `oauth(..).build()`.
+#[test]
+fn s21_bad_token_settings_fail_at_the_kustomer_builder() {
+    let err = Kustomer::builder()
+        .refresh_margin(Duration::from_secs(301))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config(ConfigError::RefreshMarginTooLarge { max })
+                if max == Duration::from_secs(300)
+        ),
+        "{err:?}"
+    );
+    let err = Kustomer::builder()
+        .lease_ttl(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ConfigError::ZeroLeaseTtl)),
+        "{err:?}"
+    );
+    assert!(
+        Kustomer::builder()
+            .refresh_margin(Duration::from_secs(300))
+            .build()
+            .is_ok()
+    );
+}
+
+/// A per-host base URL wins over `base_url` whichever setter comes last, for the API host
+/// (where API calls go) and the OAuth host (authorize URL and token requests).
+#[tokio::test]
+async fn per_host_base_urls_win_over_base_url_in_either_order() {
+    const BASE: &str = "http://127.0.0.1:4000/both/";
+    const API: &str = "http://127.0.0.1:4001/api/";
+    const OAUTH: &str = "http://127.0.0.1:4002/oauth/";
+    type Order = fn(KustomerBuilder) -> KustomerBuilder;
+    let orders: [(&str, Order); 4] = [
+        ("api then base", |b| b.api_base_url(API).base_url(BASE)),
+        ("base then api", |b| b.base_url(BASE).api_base_url(API)),
+        ("oauth then base", |b| {
+            b.oauth_base_url(OAUTH).base_url(BASE)
+        }),
+        ("base then oauth", |b| {
+            b.base_url(BASE).oauth_base_url(OAUTH)
+        }),
+    ];
+    for (i, (order, configure)) in orders.into_iter().enumerate() {
+        let (api, oauth_host) = if i < 2 { (API, BASE) } else { (BASE, OAUTH) };
+        let (k, t) = setup_with(configure);
+        assert_eq!(k.api_base_url().as_str(), api, "{order}");
+        assert_eq!(k.oauth_base_url().as_str(), oauth_host, "{order}");
+
+        t.push(reply(200, customers_page(&["c1"], None)));
+        let client = k.api_key_client(secret(API_KEY)).unwrap();
+        client.list_customers(PageParams::new()).await.unwrap();
+        let sent = t.requests();
+        assert_eq!(sent.len(), 1);
+        assert!(
+            sent[0].url.as_str().starts_with(api),
+            "{order}: {}",
+            sent[0].url
+        );
+
+        let flow = oauth(&k);
+        let (url, _) = flow.authorize_url([scopes::CUSTOMER]).unwrap();
+        assert!(
+            url.as_str()
+                .starts_with(&format!("{oauth_host}oauth/authorize?")),
+            "{order}: {url}"
+        );
+        sign_in(&flow, &t, "u1", 1).await;
+        let sent = t.requests();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(
+            sent[1].url.as_str(),
+            format!("{oauth_host}oauth/token"),
+            "{order}"
+        );
+    }
 }
 
 /// `restore` finds a stored grant without a request; `client` of an unknown subject fails
