@@ -199,9 +199,10 @@ pub use oauth_flow;
 pub use oauth_flow::{
     AccessToken, ApiClient, ApiRequest, AuthorizationRequest, AuthorizedCode, BaseUrl,
     BaseUrlError, CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore,
-    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore,
-    OAuthClient, OAuthError, PageLimits, PendingAuthorization, ReqwestTransport, RetryPolicy,
-    SecretString, SystemClock, Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
+    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, JsonError, JsonErrorKind, Lease,
+    ManualClock, MemoryStore, OAuthClient, OAuthError, PageLimits, PendingAuthorization,
+    ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token, TokenManager, TokenStore,
+    Transport, Url, async_trait, http,
 };
 /// Re-exported because the models keep unknown fields as JSON values, and untyped calls
 /// ([`AskaraClient::get`], [`ApiRequest`]) decode to [`serde_json::Value`] by default.
