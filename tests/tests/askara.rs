@@ -1,7 +1,7 @@
 //! End-to-end tests of `askara-sdk` against the in-process sandbox: the authorization code flow,
 //! rotating refresh tokens (SECURITY S16, S17), a refresh storm, the consent page's "Deny" (S6),
 //! a FileStore-backed client across a restart, JWT `exp` as the expiry, scopes (S20), 401
-//! recovery and a token endpoint outage.
+//! recovery, a token endpoint outage and a proxy's error page on the API.
 //!
 //! Time: the SDK gets a `ManualClock` and every jump forward moves it and the sandbox clock
 //! together, so "a day later" needs no sleeping.
@@ -501,6 +501,49 @@ async fn s13_token_endpoint_outage_keeps_the_grant() {
     // Next call: the refresh goes through with the same (unused) refresh token.
     client.profile().await.unwrap();
     assert_ne!(stored_refresh_token(&*store, &client).await, rt0);
+}
+
+/// A proxy's HTML error page or an empty redirect on the API is `Error::Api` with its status
+/// (not a core error), the page as a bounded excerpt (SECURITY S10, S13); the token endpoint is
+/// not called, and the next call goes through.
+#[tokio::test]
+async fn s13_an_html_error_page_on_the_api_is_an_api_error() {
+    let env = Env::start().await;
+    let askara = env.askara(Arc::new(MemoryStore::new()));
+    let client = env.sign_in(&askara, "user-html").await;
+    env.sb.inject(PROFILE_ROUTE, Fault::HtmlError(502), 1);
+    let err = client.profile().await.unwrap_err();
+    match &err {
+        Error::Api {
+            status: 502,
+            code: None,
+            message: Some(m),
+        } => assert!(m.starts_with('<') && m.len() <= 512 + '…'.len_utf8(), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.status(), Some(502));
+    env.sb.inject(
+        PROFILE_ROUTE,
+        Fault::Redirect {
+            status: 307,
+            location: format!("{}/elsewhere", env.sb.base_url()),
+        },
+        1,
+    );
+    let err = client.profile().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Api {
+                status: 307,
+                code: None,
+                message: None
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(env.token_calls(), 1, "only the code exchange");
+    client.profile().await.unwrap();
 }
 
 #[tokio::test]

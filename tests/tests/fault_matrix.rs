@@ -127,8 +127,8 @@ impl FaultKind {
             Self::S502 if token => &["oauth server_error (502)"],
             Self::S503 | Self::S503RetryAfter if token => &["oauth temporarily_unavailable (503)"],
             Self::S429RetryAfter if token => &["oauth rate_limited (429)"],
-            // Askara and KonPro type their JSON error bodies, Kustomer and Konvert keep the
-            // status.
+            // Askara and KonPro report every API error status as `Api` (typing their JSON
+            // error bodies), Kustomer and Konvert keep the status of a body they do not type.
             Self::S500 => &["api 500", "http 500"],
             Self::S502 => &["api 502", "http 502"],
             Self::S503 | Self::S503RetryAfter | Self::S429RetryAfter => &["ok after 1 retry"],

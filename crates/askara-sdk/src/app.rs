@@ -68,8 +68,9 @@ impl Askara {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
             redirect_uri: redirect_uri.into(),
-            app_base: BaseUrl::parse(DEFAULT_APP_BASE_URL),
-            api_base: BaseUrl::parse(DEFAULT_API_BASE_URL),
+            base: None,
+            app_base: None,
+            api_base: None,
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             settings: SdkSettings::default(),
         }
@@ -179,9 +180,11 @@ pub struct AskaraBuilder {
     client_id: String,
     client_secret: SecretString,
     redirect_uri: String,
-    // Checked when set, reported at `build`, so the setters stay chainable.
-    app_base: Result<BaseUrl, ConfigError>,
-    api_base: Result<BaseUrl, ConfigError>,
+    // Checked when set, reported at `build` (so the setters stay chainable) and resolved there:
+    // a per-host URL wins over `base` whatever the order of the calls.
+    base: PendingBase,
+    app_base: PendingBase,
+    api_base: PendingBase,
     scopes: Vec<String>,
     settings: SdkSettings,
 }
@@ -192,6 +195,7 @@ impl fmt::Debug for AskaraBuilder {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
             .field("redirect_uri", &self.redirect_uri)
+            .field("base", &self.base)
             .field("app_base", &self.app_base)
             .field("api_base", &self.api_base)
             .field("scopes", &self.scopes)
@@ -202,24 +206,27 @@ impl fmt::Debug for AskaraBuilder {
 
 impl AskaraBuilder {
     /// Points both Askara hosts (the authorization page and the token/API host) at one base
-    /// URL: a staging server, or the sandbox's `sb.url(Provider::Askara)`. Checked at
-    /// [`build`](Self::build): https, or http on a loopback IP literal.
+    /// URL: a staging server, or the sandbox's `sb.url(Provider::Askara)`.
+    /// [`app_base_url`](Self::app_base_url) and [`api_base_url`](Self::api_base_url) override
+    /// it per host, whichever is called first. Checked at [`build`](Self::build): https, or
+    /// http on a loopback IP literal.
     pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        let url = url.into_base_url();
-        self.app_base = url.clone();
-        self.api_base = url;
+        self.base = Some(url.into_base_url());
         self
     }
-    /// The host of the authorization page (default [`DEFAULT_APP_BASE_URL`]); the authorize
-    /// URL is `{url}/authorize`.
+    /// The host of the authorization page; the authorize URL is `{url}/authorize`. It wins
+    /// over [`base_url`](Self::base_url) whatever the order of the calls; without either,
+    /// [`DEFAULT_APP_BASE_URL`].
     pub fn app_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.app_base = url.into_base_url();
+        self.app_base = Some(url.into_base_url());
         self
     }
-    /// The host of the token endpoint and the API (default [`DEFAULT_API_BASE_URL`]); the
-    /// token endpoint is `{url}/oauth2/token`, API paths such as `v1/profile` join below it.
+    /// The host of the token endpoint and the API; the token endpoint is
+    /// `{url}/oauth2/token`, API paths such as `v1/profile` join below it. It wins over
+    /// [`base_url`](Self::base_url) whatever the order of the calls; without either,
+    /// [`DEFAULT_API_BASE_URL`].
     pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.api_base = url.into_base_url();
+        self.api_base = Some(url.into_base_url());
         self
     }
     /// The scopes to request (default `profile organization`).
@@ -242,8 +249,8 @@ impl AskaraBuilder {
         if self.scopes.iter().all(|s| s.trim().is_empty()) {
             return Err(ConfigError::Empty("scopes").into());
         }
-        let app = self.app_base?;
-        let api_base = self.api_base?;
+        let app = resolve(self.app_base, &self.base, DEFAULT_APP_BASE_URL)?;
+        let api_base = resolve(self.api_base, &self.base, DEFAULT_API_BASE_URL)?;
         let profile = ProviderProfile::builder(PROVIDER, api_base.join("oauth2/token")?.as_str())
             .authorize_url(app.join("authorize")?.as_str())
             .encoding(BodyEncoding::Json)
@@ -268,6 +275,17 @@ impl AskaraBuilder {
                 retry: self.settings.retry_policy(),
             }),
         })
+    }
+}
+
+/// A base URL as a setter took it, checked at `build`.
+type PendingBase = Option<Result<BaseUrl, ConfigError>>;
+
+/// The per-host URL if set, else the shared `base`, else the production `default`.
+fn resolve(host: PendingBase, base: &PendingBase, default: &str) -> Result<BaseUrl> {
+    match host.or_else(|| base.clone()) {
+        Some(url) => Ok(url?),
+        None => Ok(BaseUrl::parse(default)?),
     }
 }
 
@@ -317,21 +335,69 @@ mod tests {
                 Some("http://127.0.0.1:8080/askara/authorize")
             );
         }
-        // A bad URL is reported at `build`, unless a later setter replaced it.
+        // A bad URL is reported at `build` where it is used: not when both hosts override it,
+        // whatever the order of the calls.
         assert!(refused_base_url(builder().api_base_url("not a url")));
         assert!(refused_base_url(
             builder()
                 .base_url("https://askara.example?x=1")
                 .app_base_url("https://app.askara.example")
         ));
-        assert!(
+        assert!(refused_base_url(
+            builder()
+                .api_base_url("https://api.askara.example")
+                .base_url("https://askara.example?x=1")
+        ));
+        for b in [
             builder()
                 .base_url("https://askara.example?x=1")
                 .app_base_url("https://app.askara.example")
+                .api_base_url(String::from("https://api.askara.example")),
+            builder()
+                .app_base_url("https://app.askara.example")
                 .api_base_url(String::from("https://api.askara.example"))
-                .build()
-                .is_ok()
+                .base_url("https://askara.example?x=1"),
+        ] {
+            assert!(b.build().is_ok());
+        }
+    }
+
+    /// A per-host URL wins over `base_url` whatever the order of the calls, as in KonPro; the
+    /// other host follows `base_url`.
+    #[test]
+    fn a_per_host_url_wins_over_base_url_in_any_order() {
+        let (api, base) = (
+            "https://api.staging.askara.example/",
+            "https://askara.example/",
         );
+        for c in [
+            builder().api_base_url(api).base_url(base),
+            builder().base_url(base).api_base_url(api),
+        ] {
+            let c = c.build().unwrap();
+            assert_eq!(c.api_base_url().as_str(), api);
+            let profile = c.oauth_client().profile();
+            assert_eq!(
+                profile.token_url().as_str(),
+                "https://api.staging.askara.example/oauth2/token"
+            );
+            assert_eq!(
+                profile.authorize_url().map(Url::as_str),
+                Some("https://askara.example/authorize")
+            );
+        }
+        let app = "https://app.staging.askara.example/";
+        for c in [
+            builder().app_base_url(app).base_url(base),
+            builder().base_url(base).app_base_url(app),
+        ] {
+            let c = c.build().unwrap();
+            assert_eq!(c.api_base_url().as_str(), base);
+            assert_eq!(
+                c.oauth_client().profile().authorize_url().map(Url::as_str),
+                Some("https://app.staging.askara.example/authorize")
+            );
+        }
     }
 
     #[test]

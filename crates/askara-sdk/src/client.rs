@@ -74,10 +74,13 @@ impl AskaraClient {
         self.send(&GetOrganization).await
     }
 
-    /// Sends any [`Endpoint`] (e.g. an [`ApiRequest`]) and decodes its 2xx JSON body.
+    /// Sends any [`Endpoint`] (e.g. an [`ApiRequest`]) and decodes its 2xx JSON body
+    /// ([`Error::Decode`] naming the endpoint's path if it does not fit). Any other status is
+    /// an error, whatever the body: [`Error::Unauthorized`] (401 after one refresh and one
+    /// retry), [`Error::InsufficientScope`], [`Error::RateLimited`] or [`Error::Api`].
     pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output> {
         let resp = self.execute(endpoint).await?;
-        decode_response(&resp)
+        decode_response(&endpoint.path(), &resp)
     }
 
     /// `GET path` (relative to the API base URL), decoded as `T`.

@@ -15,8 +15,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Longest error code kept from an API error body, in bytes.
 const CODE_LIMIT: usize = 64;
-/// Longest description kept from an API error body, in bytes.
-const DESCRIPTION_LIMIT: usize = 512;
+/// Longest message kept from an API error body, in bytes (SECURITY S10).
+pub(crate) const MESSAGE_LIMIT: usize = 512;
+/// Longest endpoint path named by a decode error, in bytes.
+const PATH_LIMIT: usize = 120;
 
 /// Everything that can go wrong talking to Askara.
 #[derive(Debug, thiserror::Error)]
@@ -55,15 +57,18 @@ pub enum Error {
         message: Option<String>,
     },
 
-    /// The API answered with an error status other than 401 and an `{"error": …}` JSON body.
-    #[error("Askara API error {code} (HTTP {status}){}", suffix(.description))]
+    /// The API answered with a non-success status other than 401, 403 `insufficient_scope`
+    /// and a 429/503 retried to the end, whatever the body: Askara's `{"error": …}` JSON, an
+    /// HTML error page, an empty body, another proxy's answer.
+    #[error("Askara API error (HTTP {status}){}{}", code_suffix(.code), suffix(.message))]
     Api {
         /// The HTTP status.
         status: u16,
-        /// The `error` code (bounded), e.g. `invalid_token`.
-        code: String,
-        /// The `error_description` (bounded), if any.
-        description: Option<String>,
+        /// Askara's `error` code (at most 64 bytes), e.g. `not_found`, if the body had one.
+        code: Option<String>,
+        /// Askara's `error_description`, or a bounded excerpt of a body that is not Askara's
+        /// JSON error (an HTML page, other JSON); at most 512 bytes.
+        message: Option<String>,
     },
 
     /// The access token is not a JWT, so its claims cannot be read.
@@ -101,7 +106,8 @@ pub enum Error {
     /// A response could not be decoded.
     #[error("could not decode {what}")]
     Decode {
-        /// What was decoded (e.g. "response body", "token response").
+        /// What was decoded: the endpoint path (without its query string), or e.g.
+        /// "token response".
         what: String,
         /// Where and why, without echoing values from the body.
         #[source]
@@ -118,7 +124,8 @@ pub enum Error {
     #[error(transparent)]
     Config(ConfigError),
 
-    /// Any other failure of the OAuth core: token endpoint errors, unexpected statuses.
+    /// Any other failure of the OAuth core: a token endpoint error (an OAuth error body, or
+    /// an unexpected status with a bounded excerpt, e.g. an HTML 502 from the token host).
     #[error(transparent)]
     OAuth(oauth_flow::Error),
 }
@@ -164,20 +171,37 @@ impl Error {
             || matches!(self, Error::InsufficientScope { .. })
     }
 
-    pub(crate) fn api(status: u16, code: &str, description: Option<&str>) -> Self {
-        let description = description.map(|d| truncate(d, DESCRIPTION_LIMIT));
-        if status == 401 {
-            return Error::Unauthorized {
-                message: description.or_else(|| Some(truncate(code, CODE_LIMIT))),
-            };
+    /// The error for a non-success API answer: `code` and `message` from Askara's error
+    /// body, or `message` alone as an excerpt of another body; both are bounded here.
+    pub(crate) fn api(status: u16, code: Option<&str>, message: Option<&str>) -> Self {
+        let code = code
+            .filter(|c| !c.is_empty())
+            .map(|c| truncate(c, CODE_LIMIT));
+        let message = message
+            .filter(|m| !m.is_empty())
+            .map(|m| truncate(m, MESSAGE_LIMIT));
+        match (status, code.as_deref()) {
+            (401, _) => Error::Unauthorized {
+                message: message.or(code),
+            },
+            (403, Some("insufficient_scope")) => Error::InsufficientScope {
+                description: message,
+            },
+            _ => Error::Api {
+                status,
+                code,
+                message,
+            },
         }
-        if status == 403 && code == "insufficient_scope" {
-            return Error::InsufficientScope { description };
-        }
-        Error::Api {
-            status,
-            code: truncate(code, CODE_LIMIT),
-            description,
+    }
+
+    /// The decode failure of a success body from `path`, named without its query string (which
+    /// could carry anything).
+    pub(crate) fn decode(path: &str, source: JsonError) -> Self {
+        let path = path.split('?').next().unwrap_or(path);
+        Error::Decode {
+            what: truncate(path, PATH_LIMIT),
+            source,
         }
     }
 }
@@ -204,6 +228,12 @@ fn suffix(description: &Option<String>) -> String {
         Some(d) if !d.is_empty() => format!(": {d}"),
         _ => String::new(),
     }
+}
+
+fn code_suffix(code: &Option<String>) -> String {
+    code.as_deref()
+        .filter(|c| !c.is_empty())
+        .map_or_else(String::new, |c| format!(" `{c}`"))
 }
 
 #[cfg(test)]
@@ -268,10 +298,14 @@ mod tests {
                 reason: "the refresh token was rejected (invalid_grant)".into(),
             }
             .into(),
-            Error::api(403, "insufficient_scope", Some("needs organization")),
-            Error::api(500, "server_error", Some("try later")),
+            Error::api(403, Some("insufficient_scope"), Some("needs organization")),
+            Error::api(500, Some("server_error"), Some("try later")),
+            Error::api(502, None, Some("<html> <h1>502 Bad Gateway</h1> </html>")),
+            Error::api(404, None, None),
+            Error::api(403, None, Some("Forbidden by the corporate proxy")),
             Error::NotAJwt,
-            Error::api(401, "invalid_token", Some("the token expired")),
+            Error::api(401, Some("invalid_token"), Some("the token expired")),
+            Error::decode("v1/profile", JsonError::shape("`id` is not a string")),
             oauth_flow::Error::Unauthorized {
                 excerpt: "<html>denied</html>".into(),
             }
@@ -306,24 +340,31 @@ mod tests {
     fn s20_insufficient_scope_is_its_own_variant() {
         let e = Error::api(
             403,
-            "insufficient_scope",
+            Some("insufficient_scope"),
             Some("the token lacks the organization scope"),
         );
         assert!(matches!(e, Error::InsufficientScope { .. }));
         assert_eq!(e.status(), Some(403));
-        let e = Error::api(404, "not_found", None);
-        assert!(matches!(&e, Error::Api { status: 404, code, .. } if code == "not_found"));
-        assert_eq!(e.to_string(), "Askara API error not_found (HTTP 404)");
+        let e = Error::api(404, Some("not_found"), None);
+        assert!(matches!(&e, Error::Api { status: 404, code: Some(c), .. } if c == "not_found"));
+        assert_eq!(e.to_string(), "Askara API error (HTTP 404) `not_found`");
+        assert_eq!(e.status(), Some(404));
+        let e = Error::api(403, Some("forbidden"), Some("not for this organization"));
+        assert!(matches!(e, Error::Api { status: 403, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "Askara API error (HTTP 403) `forbidden`: not for this organization"
+        );
     }
 
     /// A 401 left after the refresh-and-retry is the shared `Unauthorized`, whether Askara
     /// sent its JSON error body or the core saw another body.
     #[test]
     fn s20_a_final_401_is_unauthorized() {
-        let e = Error::api(401, "invalid_token", Some("the token expired"));
+        let e = Error::api(401, Some("invalid_token"), Some("the token expired"));
         assert!(matches!(&e, Error::Unauthorized { message: Some(m) } if m == "the token expired"));
         assert_eq!(e.status(), Some(401));
-        let e = Error::api(401, "invalid_token", None);
+        let e = Error::api(401, Some("invalid_token"), None);
         assert_eq!(
             e.to_string(),
             "Askara refused the access token (HTTP 401): invalid_token"
@@ -362,14 +403,18 @@ mod tests {
     #[test]
     fn s10_api_error_fields_are_bounded() {
         let long = "é".repeat(2000);
-        match Error::api(500, &long, Some(&long)) {
-            Error::Api {
-                code, description, ..
-            } => {
-                assert!(code.len() <= CODE_LIMIT + '…'.len_utf8());
-                assert!(description.is_some_and(|d| d.len() <= DESCRIPTION_LIMIT + '…'.len_utf8()));
+        match Error::api(500, Some(&long), Some(&long)) {
+            Error::Api { code, message, .. } => {
+                assert!(code.is_some_and(|c| c.len() <= CODE_LIMIT + '…'.len_utf8()));
+                assert!(message.is_some_and(|m| m.len() <= MESSAGE_LIMIT + '…'.len_utf8()));
             }
             other => panic!("unexpected {other:?}"),
         }
+        let path = format!("v1/{}?api_key=s3cr3t", "p".repeat(500));
+        let e = Error::decode(&path, JsonError::shape("not an object"));
+        assert!(
+            matches!(&e, Error::Decode { what, .. } if what.len() <= PATH_LIMIT + '…'.len_utf8() && !what.contains("s3cr3t")),
+            "{e:?}"
+        );
     }
 }

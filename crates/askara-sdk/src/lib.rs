@@ -19,8 +19,9 @@
 //! The guide names no API endpoint. This crate assumes the API is served from the token host,
 //! `https://api.askara.ai`, with the resources the scopes give access to: `GET v1/profile`
 //! ([`AskaraClient::profile`]) and `GET v1/organization` ([`AskaraClient::organization`]).
-//! Both hosts are overridable ([`AskaraBuilder::base_url`], [`AskaraBuilder::app_base_url`],
-//! [`AskaraBuilder::api_base_url`]), and [`AskaraClient::get`], [`AskaraClient::post`] and
+//! Both hosts are overridable ([`AskaraBuilder::base_url`] for both, and
+//! [`AskaraBuilder::app_base_url`] and [`AskaraBuilder::api_base_url`], which win over it in
+//! any order), and [`AskaraClient::get`], [`AskaraClient::post`] and
 //! [`AskaraClient::send`] call any other endpoint with typed results.
 //!
 //! # Example
@@ -143,7 +144,8 @@
 //!     Err(Error::InsufficientScope { .. }) => println!("authorize with `organization`"),
 //!     Err(e) if e.is_reauthorization_required() => return Ok(()), // log in again
 //!     Err(Error::RateLimited { retry_after, .. }) => println!("wait {retry_after:?}"),
-//!     Err(Error::Api { status, code, .. }) => println!("HTTP {status}: {code}"),
+//!     // Any other error status, whatever the body (an HTML 502 from a proxy, an empty 404).
+//!     Err(Error::Api { status, code, message }) => println!("HTTP {status}: {code:?} {message:?}"),
 //!     Err(e) => return Err(e),
 //! }
 //! let profile: Value = client.get("v1/profile").await?;
@@ -197,9 +199,10 @@ pub use oauth_flow;
 pub use oauth_flow::{
     AccessToken, ApiClient, ApiRequest, AuthorizationRequest, AuthorizedCode, BaseUrl,
     BaseUrlError, CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore,
-    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore,
-    OAuthClient, OAuthError, PageLimits, PendingAuthorization, ReqwestTransport, RetryPolicy,
-    SecretString, SystemClock, Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
+    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, JsonError, JsonErrorKind, Lease,
+    ManualClock, MemoryStore, OAuthClient, OAuthError, PageLimits, PendingAuthorization,
+    ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token, TokenManager, TokenStore,
+    Transport, Url, async_trait, http,
 };
 /// Re-exported because the models keep unknown fields as JSON values, and untyped calls
 /// ([`AskaraClient::get`], [`ApiRequest`]) decode to [`serde_json::Value`] by default.

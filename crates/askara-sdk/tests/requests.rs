@@ -7,8 +7,12 @@
 
 use std::sync::Arc;
 
-use askara_sdk::{Askara, ExposeSecret, GetOrganization, GetProfile, MemoryStore, SecretString};
-use oauth_flow::test_util::redaction_settings;
+use askara_sdk::http::StatusCode;
+use askara_sdk::{
+    Askara, AskaraClient, Error, ExposeSecret, GetOrganization, GetProfile, HttpResponse,
+    MemoryStore, SecretString,
+};
+use oauth_flow::test_util::{ScriptedTransport, redaction_settings};
 use oauth_flow::{AccessToken, Authorization, Url};
 
 const CLIENT_ID: &str = "askara-client-id";
@@ -183,19 +187,12 @@ fn s25_debug_output_and_request_debug_hide_secrets() {
     assert_eq!(code.code().expose_secret(), CODE);
 }
 
-/// `post` serializes any body to JSON and sends it with the bearer, like the typed calls;
-/// `expires_at` reads the stored expiry.
-#[tokio::test]
-async fn untyped_post_sends_a_json_body_with_the_bearer() {
-    use askara_sdk::http::{Method, StatusCode};
-    use askara_sdk::{HttpResponse, serde_json::Value};
-    use oauth_flow::test_util::ScriptedTransport;
-
-    let transport = Arc::new(ScriptedTransport::new());
-    let c = Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
-        .transport(transport.clone())
-        .build()
-        .unwrap();
+/// Completes a login through `transport`, which answers the code exchange.
+async fn signed_in(
+    builder: askara_sdk::AskaraBuilder,
+    transport: &Arc<ScriptedTransport>,
+) -> AskaraClient {
+    let c = builder.transport(transport.clone()).build().unwrap();
     let (url, pending) = c.authorize_url().unwrap();
     transport.push(HttpResponse::new(
         StatusCode::OK,
@@ -203,9 +200,24 @@ async fn untyped_post_sends_a_json_body_with_the_bearer() {
             r#"{{"access_token":"{ACCESS_TOKEN}","token_type":"Bearer","expires_in":86400,"refresh_token":"{REFRESH_TOKEN}"}}"#
         ),
     ));
-    transport.push(HttpResponse::new(StatusCode::OK, r#"{"id":"note-1"}"#));
     let callback = format!("{REDIRECT_URI}?state={}&code={CODE}", state_of(&url));
-    let user = c.complete("user-1", pending, &callback).await.unwrap();
+    c.complete("user-1", pending, &callback).await.unwrap()
+}
+
+/// `post` serializes any body to JSON and sends it with the bearer, like the typed calls;
+/// `expires_at` reads the stored expiry.
+#[tokio::test]
+async fn untyped_post_sends_a_json_body_with_the_bearer() {
+    use askara_sdk::http::Method;
+    use askara_sdk::serde_json::Value;
+
+    let transport = Arc::new(ScriptedTransport::new());
+    let user = signed_in(
+        Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI),
+        &transport,
+    )
+    .await;
+    transport.push(HttpResponse::new(StatusCode::OK, r#"{"id":"note-1"}"#));
     assert!(user.expires_at().await.unwrap().is_some());
 
     let body = std::collections::BTreeMap::from([("text", "hello")]);
@@ -221,5 +233,95 @@ async fn untyped_post_sends_a_json_body_with_the_bearer() {
     assert_eq!(
         sent.headers.get("authorization").unwrap().to_str().unwrap(),
         format!("Bearer {ACCESS_TOKEN}")
+    );
+}
+
+/// The API host setter wins over `base_url` whatever the order of the calls: the code exchange
+/// and the API calls go to it, the authorization page to the base URL.
+#[tokio::test]
+async fn api_base_url_wins_over_base_url_in_either_order() {
+    const API: &str = "https://api.staging.askara.example";
+    const BASE: &str = "https://askara.example";
+    for builder in [
+        Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+            .api_base_url(API)
+            .base_url(BASE),
+        Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+            .base_url(BASE)
+            .api_base_url(API),
+    ] {
+        let transport = Arc::new(ScriptedTransport::new());
+        let user = signed_in(builder, &transport).await;
+        transport.push(HttpResponse::new(StatusCode::OK, r#"{"id":"u1"}"#));
+        user.profile().await.unwrap();
+        let urls: Vec<String> = transport
+            .requests()
+            .iter()
+            .map(|r| r.url.to_string())
+            .collect();
+        assert_eq!(
+            urls,
+            [format!("{API}/oauth2/token"), format!("{API}/v1/profile")]
+        );
+    }
+}
+
+/// Every non-success API answer is a typed error whatever its body (an HTML 502, an empty 404,
+/// JSON without `error`, a proxy's 403), with a bounded excerpt as the message (SECURITY S10,
+/// S13); an undecodable success body names the endpoint.
+#[tokio::test]
+async fn s13_api_answers_that_are_not_askaras_error_body_are_api_errors() {
+    let transport = Arc::new(ScriptedTransport::new());
+    let user = signed_in(
+        Askara::builder(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI),
+        &transport,
+    )
+    .await;
+    let answers = [
+        (
+            502,
+            format!("<html><body>{}</body></html>", "Bad Gateway ".repeat(200)),
+        ),
+        (404, String::new()),
+        (500, r#"{"message":"internal failure"}"#.to_owned()),
+        (403, "Forbidden by the corporate proxy".to_owned()),
+    ];
+    for (status, body) in answers {
+        transport.push(HttpResponse::new(
+            StatusCode::from_u16(status).unwrap(),
+            body.clone(),
+        ));
+        let e = user.profile().await.unwrap_err();
+        let Error::Api {
+            status: got,
+            code: None,
+            message,
+        } = &e
+        else {
+            panic!("HTTP {status}: {e:?}");
+        };
+        assert_eq!(*got, status);
+        assert_eq!(e.status(), Some(status));
+        match message {
+            None => assert!(body.is_empty(), "HTTP {status}: no message"),
+            Some(m) => {
+                assert!(
+                    m.len() <= 512 + '…'.len_utf8(),
+                    "HTTP {status}: {} bytes",
+                    m.len()
+                );
+                assert!(
+                    body.starts_with(m.trim_end_matches('…')),
+                    "HTTP {status}: {m}"
+                );
+            }
+        }
+        assert!(!e.needs_authorization(), "HTTP {status}");
+    }
+    transport.push(HttpResponse::new(StatusCode::OK, "[1, 2]"));
+    let e = user.organization().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Decode { what, .. } if what == "v1/organization"),
+        "{e:?}"
     );
 }

@@ -255,10 +255,10 @@ pub use oauth_flow;
 pub use oauth_flow::{
     AccessToken, ApiClient, ApiRequest, AuthorizationRequest, AuthorizedCode, BaseUrl,
     BaseUrlError, CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore,
-    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore,
-    OAuthClient, OAuthError, PageLimits, PendingAuthorization, ProviderProfile, ReqwestTransport,
-    RetryPolicy, SecretString, SystemClock, Token, TokenManager, TokenStore, Transport, Url,
-    async_trait, http,
+    GrantHandle, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, JsonError, JsonErrorKind, Lease,
+    ManualClock, MemoryStore, OAuthClient, OAuthError, PageLimits, PendingAuthorization,
+    ProviderProfile, ReqwestTransport, RetryPolicy, SecretString, SystemClock, Token, TokenManager,
+    TokenStore, Transport, Url, async_trait, http,
 };
 /// Re-exported for the JSON values in [`Account`]'s `extra` maps, untyped calls
 /// (`client.get::<serde_json::Value>(..)`) and [`Endpoint::body`].

@@ -187,13 +187,13 @@ pub use graphql_client::QueryBody;
 /// The OAuth core, for its transport, clock and error types.
 pub use oauth_flow;
 /// Re-exported from the OAuth core: every type this crate's API names, and what implementing
-/// a [`TokenStore`], a [`Transport`] or a [`Clock`] needs, so `konvert-sdk` is the only
-/// dependency an app needs.
+/// a [`Transport`] or a [`Clock`] needs, so `konvert-sdk` is the only dependency an app needs.
+/// (Konvert keeps its tokens in memory: no store types.)
 pub use oauth_flow::{
-    AccessToken, ApiRequest, BaseUrl, BaseUrlError, CallbackError, Clock, ConfigError, Endpoint,
-    ErrorCode, ExposeSecret, FileStore, GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease,
-    ManualClock, MemoryStore, OAuthError, PageLimits, PendingAuthorization, ReqwestTransport,
-    RetryPolicy, SecretString, SystemClock, Token, TokenStore, Transport, Url, async_trait, http,
+    AccessToken, ApiRequest, BaseUrl, BaseUrlError, Clock, ConfigError, Endpoint, ErrorCode,
+    ExposeSecret, HttpRequest, HttpResponse, IntoBaseUrl, JsonError, JsonErrorKind, ManualClock,
+    OAuthError, PageBound, PageLimitExceeded, PageLimits, ReqwestTransport, RetryPolicy,
+    SecretString, SystemClock, Transport, Url, async_trait, http,
 };
 /// The JSON of [`KonvertClient::query_raw`]'s variables and data (`serde_json::json!`).
 pub use serde_json;

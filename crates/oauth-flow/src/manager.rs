@@ -19,7 +19,7 @@ use crate::credentials::{AccessToken, Authorization, CredentialSource};
 use crate::error::{CallbackError, ConfigError, Error, ErrorCode, Result};
 use crate::request::HttpRequest;
 use crate::store::{GrantKey, MemoryStore, TokenStore, refresh_token_is};
-use crate::thread_cache;
+use crate::thread_cache::{self, Lookup};
 use crate::token::{Token, parse_token_response};
 use crate::transport::Transport;
 
@@ -148,6 +148,23 @@ pub struct ManagerSettings {
     pub max_cached_grants: Option<usize>,
 }
 
+impl ManagerSettings {
+    /// Checks the settings as [`TokenManagerBuilder::build`] will: a refresh margin of at
+    /// most [`MAX_REFRESH_MARGIN`], a lease time-to-live above zero. For builders that hold
+    /// settings before the manager exists, so a mistake is reported where it was made.
+    pub fn validate(&self) -> std::result::Result<(), ConfigError> {
+        if self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN) > MAX_REFRESH_MARGIN {
+            return Err(ConfigError::RefreshMarginTooLarge {
+                max: MAX_REFRESH_MARGIN,
+            });
+        }
+        if self.lease_ttl.unwrap_or(DEFAULT_LEASE_TTL).is_zero() {
+            return Err(ConfigError::ZeroLeaseTtl);
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for ManagerSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManagerSettings")
@@ -194,17 +211,9 @@ impl TokenManagerBuilder {
     /// Builds the manager.
     pub fn build(self) -> Result<TokenManager> {
         let s = self.settings;
+        s.validate()?;
         let margin = s.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN);
-        if margin > MAX_REFRESH_MARGIN {
-            return Err(ConfigError::RefreshMarginTooLarge {
-                max: MAX_REFRESH_MARGIN,
-            }
-            .into());
-        }
         let lease_ttl = s.lease_ttl.unwrap_or(DEFAULT_LEASE_TTL);
-        if lease_ttl.is_zero() {
-            return Err(ConfigError::ZeroLeaseTtl.into());
-        }
         Ok(TokenManager {
             inner: Arc::new(Inner {
                 client: self.client,
@@ -313,8 +322,10 @@ impl TokenManager {
     /// Exchanges an authorization code for tokens, saves them for `subject` and returns the
     /// grant's handle. A code is sent once, never retried (SECURITY S13); its authorization
     /// `state` is claimed in the store first, so a callback completed in one process is refused
-    /// with [`CallbackError::AlreadyUsed`] in every process sharing the store (S1).
+    /// with [`CallbackError::AlreadyUsed`] in every process sharing the store (S1). An empty
+    /// `subject` is refused with [`ConfigError::Empty`] before anything is sent.
     pub async fn exchange_code(&self, subject: &str, code: AuthorizedCode) -> Result<GrantHandle> {
+        require_subject(subject)?;
         let key = self.key(subject);
         let (id, ttl) = code.single_use_id();
         if !self.inner.store.claim_once(&key, &id, ttl).await? {
@@ -333,14 +344,25 @@ impl TokenManager {
         Ok(handle.clone())
     }
 
-    /// Saves a token obtained elsewhere (e.g. migrated from another system) for `subject`.
+    /// Saves a token obtained elsewhere (e.g. migrated from another system) for `subject`
+    /// (not empty: [`ConfigError::Empty`]).
     pub async fn insert(&self, subject: &str, token: Token) -> Result<GrantHandle> {
+        require_subject(subject)?;
         let handle = self.grant(subject);
         let _flight = handle.slot.flight.lock().await;
         self.inner.store.save(&handle.slot.key, &token).await?;
         handle.set_current(token, true);
         Ok(handle.clone())
     }
+}
+
+/// Tokens are never stored under an empty subject: an empty user id upstream (a missing
+/// session field) would otherwise put every such user on one shared grant.
+fn require_subject(subject: &str) -> std::result::Result<(), ConfigError> {
+    if subject.trim().is_empty() {
+        return Err(ConfigError::Empty("subject"));
+    }
+    Ok(())
 }
 
 impl fmt::Debug for TokenManager {
@@ -395,7 +417,7 @@ impl GrantHandle {
     ///   [`Error::ReauthorizationRequired`] and removes the grant from the store if the store
     ///   still holds the rejected token.
     pub async fn access_token(&self) -> Result<AccessToken> {
-        if let Some(token) = self.fresh(|c| Some(c.access.clone())) {
+        if let Some(token) = self.fresh(|access, _| Some(access.clone())) {
             return Ok(token);
         }
         self.renew(None).await
@@ -412,7 +434,7 @@ impl GrantHandle {
 
     /// The warm path of [`bearer`](Self::bearer): `None` when a refresh is due.
     pub(crate) fn cached_bearer(&self) -> Option<Authorization> {
-        self.fresh(|c| c.bearer.clone())
+        self.fresh(|_, bearer| bearer.cloned())
     }
 
     /// Called after the API answered 401 to `used`: refreshes once if `used` is still the
@@ -468,35 +490,51 @@ impl GrantHandle {
 
     /// The warm path: one atomic load, this thread's copy of the current token, one (coarse)
     /// clock read, one clone of what `pick` selects. `None` when a refresh is due (or the
-    /// token is not yet saved).
-    fn fresh<T>(&self, pick: impl Fn(&thread_cache::Entry) -> Option<T>) -> Option<T> {
-        let generation = self.slot.generation.load(Ordering::Acquire);
-        let due = |entry: &thread_cache::Entry| {
-            entry.refresh_due.is_some_and(|due| self.clock.now() >= due)
+    /// token is not yet saved). Without a current copy, the read lock; a copy is taken only
+    /// when the thread's cache admits it (see `thread_cache`), so a thread that serves many
+    /// grants in turn pays no more than the lock.
+    fn fresh<T>(
+        &self,
+        pick: impl Fn(&AccessToken, Option<&Authorization>) -> Option<T>,
+    ) -> Option<T> {
+        let due = |refresh_due: Option<SystemTime>| {
+            refresh_due.is_some_and(|due| self.clock.now() >= due)
         };
-        if let Some(hit) = thread_cache::lookup(self.slot.id, generation, |entry| {
-            if due(entry) { None } else { pick(entry) }
-        }) {
-            return hit;
-        }
-        // This thread holds no copy of this generation: take one under the read lock, where
-        // the generation cannot move.
-        let entry = {
-            let guard = self.slot.current.read().unwrap_or_else(|p| p.into_inner());
-            let current = guard.as_ref()?;
-            if !current.persisted {
-                return None;
+        let generation = self.slot.generation.load(Ordering::Acquire);
+        let admit = match thread_cache::lookup(self.slot.id, generation, |entry| {
+            if due(entry.refresh_due) {
+                None
+            } else {
+                pick(&entry.access, entry.bearer.as_ref())
             }
-            thread_cache::Entry {
+        }) {
+            Lookup::Hit(out) => return out,
+            Lookup::Miss { admit } => admit,
+        };
+        let guard = self.slot.current.read().unwrap_or_else(|p| p.into_inner());
+        let Some(current) = guard.as_ref().filter(|c| c.persisted) else {
+            // Nothing to serve: drop this thread's stale copy now rather than later.
+            drop(guard);
+            thread_cache::remove(self.slot.id);
+            return None;
+        };
+        let out = if due(current.refresh_due) {
+            None
+        } else {
+            pick(&current.access, current.bearer.as_ref())
+        };
+        if admit {
+            // Under the read lock the generation cannot move: the copy matches it.
+            let entry = thread_cache::Entry {
                 id: self.slot.id,
                 generation: self.slot.generation.load(Ordering::Acquire),
                 refresh_due: current.refresh_due,
                 access: current.access.clone(),
                 bearer: current.bearer.clone(),
-            }
-        };
-        let out = if due(&entry) { None } else { pick(&entry) };
-        thread_cache::insert(entry);
+            };
+            drop(guard);
+            thread_cache::insert(entry);
+        }
         out
     }
 

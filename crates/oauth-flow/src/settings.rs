@@ -143,9 +143,10 @@ macro_rules! builder_settings {
         }
     };
     (@ $field:ident refresh_margin) => {
-        /// How long before expiry tokens are refreshed (default 60 s, at most 5 minutes; never
-        /// more than half a token's lifetime, so short-lived tokens are not refreshed on every
-        /// call).
+        /// How long before expiry tokens are refreshed (default 60 s; more than 5 minutes is
+        /// refused at `build()` with `ConfigError::RefreshMarginTooLarge`). Never more than
+        /// half a token's lifetime is used, so short-lived tokens are not refreshed on every
+        /// call.
         pub fn refresh_margin(mut self, margin: ::std::time::Duration) -> Self {
             $crate::__private::HoldsManagerSettings::manager_settings(&mut self.$field)
                 .refresh_margin = ::std::option::Option::Some(margin);

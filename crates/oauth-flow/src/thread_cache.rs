@@ -40,8 +40,19 @@ pub(crate) struct Entry {
     pub(crate) bearer: Option<Authorization>,
 }
 
+/// One way of a thread's cache: a copy, and the last grant refused a place here.
+struct Way {
+    entry: Option<Entry>,
+    /// The grant that last missed here while another grant's copy held the way: taking its
+    /// place needs a second miss in a row, so grants used in turn (a thread serving many
+    /// users) do not evict each other on every call, and a grant used twice in a row does.
+    refused: u64,
+}
+
 thread_local! {
-    static CACHE: RefCell<[Option<Entry>; WAYS]> = const { RefCell::new([const { None }; WAYS]) };
+    static CACHE: RefCell<[Way; WAYS]> = const {
+        RefCell::new([const { Way { entry: None, refused: 0 } }; WAYS])
+    };
 }
 
 fn way(id: u64) -> usize {
@@ -49,24 +60,45 @@ fn way(id: u64) -> usize {
     (id as usize) & (WAYS - 1)
 }
 
-/// `read(entry)` if this thread holds grant `id`'s token as of `generation`.
-pub(crate) fn lookup<T>(id: u64, generation: u64, read: impl FnOnce(&Entry) -> T) -> Option<T> {
-    CACHE
-        .try_with(|cache| {
-            let cache = cache.try_borrow().ok()?;
-            let entry = cache[way(id)].as_ref()?;
-            (entry.id == id && entry.generation == generation).then(|| read(entry))
-        })
-        .ok()
-        .flatten()
+/// What [`lookup`] found.
+pub(crate) enum Lookup<T> {
+    /// This thread's copy of the grant at the asked generation, read.
+    Hit(T),
+    /// No current copy; `admit` says whether to take one now (see [`Way::refused`]).
+    Miss {
+        /// Take a copy and [`insert`] it.
+        admit: bool,
+    },
 }
 
-/// Keeps `entry` in this thread's cache, replacing whatever shared its way.
+/// `read(entry)` if this thread holds grant `id`'s token as of `generation`.
+pub(crate) fn lookup<T>(id: u64, generation: u64, read: impl FnOnce(&Entry) -> T) -> Lookup<T> {
+    CACHE
+        .try_with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return Lookup::Miss { admit: false };
+            };
+            let way = &mut cache[way(id)];
+            match &way.entry {
+                Some(e) if e.id == id && e.generation == generation => Lookup::Hit(read(e)),
+                Some(e) if e.id != id && way.refused != id => {
+                    way.refused = id;
+                    Lookup::Miss { admit: false }
+                }
+                // An empty way, an older copy of this grant, or its second miss in a row.
+                _ => Lookup::Miss { admit: true },
+            }
+        })
+        .unwrap_or(Lookup::Miss { admit: false })
+}
+
+/// Keeps `entry` in this thread's cache, replacing whatever held its way.
 pub(crate) fn insert(entry: Entry) {
     let _ = CACHE.try_with(|cache| {
         if let Ok(mut cache) = cache.try_borrow_mut() {
-            let way = way(entry.id);
-            cache[way] = Some(entry);
+            let way = &mut cache[way(entry.id)];
+            way.refused = 0;
+            way.entry = Some(entry);
         }
     });
 }
@@ -75,9 +107,9 @@ pub(crate) fn insert(entry: Entry) {
 pub(crate) fn remove(id: u64) {
     let _ = CACHE.try_with(|cache| {
         if let Ok(mut cache) = cache.try_borrow_mut() {
-            let slot = &mut cache[way(id)];
-            if slot.as_ref().is_some_and(|e| e.id == id) {
-                *slot = None;
+            let way = &mut cache[way(id)];
+            if way.entry.as_ref().is_some_and(|e| e.id == id) {
+                way.entry = None;
             }
         }
     });
@@ -99,9 +131,16 @@ mod tests {
     }
 
     fn get(id: u64, generation: u64) -> Option<String> {
-        lookup(id, generation, |e| {
+        match lookup(id, generation, |e| {
             e.access.secret().expose_secret().to_owned()
-        })
+        }) {
+            Lookup::Hit(s) => Some(s),
+            Lookup::Miss { .. } => None,
+        }
+    }
+
+    fn admits(id: u64, generation: u64) -> bool {
+        matches!(lookup(id, generation, |_| ()), Lookup::Miss { admit: true })
     }
 
     #[test]
@@ -129,6 +168,25 @@ mod tests {
         assert_eq!(get(b, 1).as_deref(), Some("b"));
         remove(a); // not a's entry any more: b stays
         assert_eq!(get(b, 1).as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn a_way_is_taken_over_only_on_a_second_miss_in_a_row() {
+        let a = next_id();
+        let b = a + WAYS as u64;
+        let c = b + WAYS as u64;
+        assert!(admits(a, 1), "an empty way admits");
+        insert(entry(a, 1, "a"));
+        assert!(!admits(b, 1), "first miss of b: a keeps the way");
+        assert!(!admits(c, 1), "grants in turn: c's first miss");
+        assert!(!admits(b, 1), "b again, but c missed in between");
+        assert_eq!(get(a, 1).as_deref(), Some("a"), "a was never evicted");
+        assert!(admits(b, 1), "b twice in a row takes the way");
+        insert(entry(b, 1, "b"));
+        assert!(
+            admits(b, 2),
+            "an older copy of the same grant is replaced at once"
+        );
     }
 
     #[test]

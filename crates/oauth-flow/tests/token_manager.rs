@@ -627,3 +627,50 @@ fn threads_never_serve_a_replaced_or_forgotten_token() {
     }
     assert_eq!(server.hits("/token"), 0);
 }
+
+/// Tokens are never stored under an empty subject: an empty user id would put every such user
+/// on one grant. The code is not sent.
+#[tokio::test]
+async fn an_empty_subject_is_refused_before_anything_is_sent() {
+    let provider = Rotating::new(true);
+    let server = rotating_server(&provider, Duration::ZERO).await;
+    let client = common::client(&server);
+    let m = plain_manager(client.clone());
+    for subject in ["", "  "] {
+        let err = m
+            .exchange_code(subject, authorized_code(&client))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Config(oauth_flow::ConfigError::Empty("subject"))
+            ),
+            "{err:?}"
+        );
+        let err = m
+            .insert(subject, token("AT", Some("RT"), None))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+    }
+    assert_eq!(server.hits("/token"), 0);
+}
+
+/// Builders that hold settings before the manager exists check them where they are made.
+#[test]
+fn manager_settings_validate_as_build_does() {
+    let mut s = oauth_flow::ManagerSettings::default();
+    assert!(s.validate().is_ok());
+    s.refresh_margin = Some(Duration::from_secs(301));
+    assert!(matches!(
+        s.validate(),
+        Err(oauth_flow::ConfigError::RefreshMarginTooLarge { .. })
+    ));
+    s.refresh_margin = None;
+    s.lease_ttl = Some(Duration::ZERO);
+    assert!(matches!(
+        s.validate(),
+        Err(oauth_flow::ConfigError::ZeroLeaseTtl)
+    ));
+}
