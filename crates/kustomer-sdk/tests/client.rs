@@ -86,6 +86,32 @@ async fn sign_in(
     oauth.complete(subject, pending, &callback).await.unwrap()
 }
 
+/// After one exchange (token response 1) for "u1" on `t`, `flow` (another flow than the one
+/// that logged in) restores "u1" and calls the API with that token: no second login, no refresh.
+async fn finds_the_login_of_u1(flow: &KustomerOAuth, t: &ScriptedTransport) {
+    let restored = flow.restore("u1").await.unwrap().unwrap();
+    assert_eq!(restored.subject(), Some("u1"));
+    assert_eq!(access_token_of(&restored).await, "CANARY-AT-1");
+    t.push(reply(200, customers_page(&["c1"], None)));
+    let page = flow
+        .client("u1")
+        .unwrap()
+        .list_customers(PageParams::new())
+        .await
+        .unwrap();
+    assert_eq!(page.items().len(), 1);
+    let reqs = t.requests();
+    assert_eq!(
+        reqs.len(),
+        2,
+        "one exchange, one API call, no second login, no refresh"
+    );
+    assert_eq!(
+        reqs[1].headers.get("authorization").unwrap(),
+        "Bearer CANARY-AT-1"
+    );
+}
+
 fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
@@ -470,22 +496,7 @@ async fn flows_of_one_kustomer_share_the_default_store() {
     let signed_in = sign_in(&first, &t, "u1", 1).await;
 
     let second = oauth(&k.clone());
-    let restored = second.restore("u1").await.unwrap().unwrap();
-    assert_eq!(access_token_of(&restored).await, "CANARY-AT-1");
-    t.push(reply(200, customers_page(&["c1"], None)));
-    let page = second
-        .client("u1")
-        .unwrap()
-        .list_customers(PageParams::new())
-        .await
-        .unwrap();
-    assert_eq!(page.items().len(), 1);
-    let reqs = t.requests();
-    assert_eq!(reqs.len(), 2, "one exchange, one API call, no second login");
-    assert_eq!(
-        reqs[1].headers.get("authorization").unwrap(),
-        "Bearer CANARY-AT-1"
-    );
+    finds_the_login_of_u1(&second, &t).await;
 
     // A logout in one flow reaches the shared store: a flow built afterwards finds nothing.
     signed_in.forget().await.unwrap();
@@ -601,24 +612,7 @@ async fn restore_client_and_forget() {
 
     let signed_in = sign_in(&flow, &t, "u1", 1).await;
     // Another process (here: another flow on the same store) finds the user's tokens.
-    let elsewhere = oauth(&k);
-    let restored = elsewhere.restore("u1").await.unwrap().unwrap();
-    assert_eq!(restored.subject(), Some("u1"));
-    assert_eq!(access_token_of(&restored).await, "CANARY-AT-1");
-    t.push(reply(200, customers_page(&["c1"], None)));
-    let page = elsewhere
-        .client("u1")
-        .unwrap()
-        .list_customers(PageParams::new())
-        .await
-        .unwrap();
-    assert_eq!(page.items().len(), 1);
-    let reqs = t.requests();
-    assert_eq!(reqs.len(), 2, "one exchange, one API call, no refresh");
-    assert_eq!(
-        reqs[1].headers.get("authorization").unwrap(),
-        "Bearer CANARY-AT-1"
-    );
+    finds_the_login_of_u1(&oauth(&k), &t).await;
 
     signed_in.forget().await.unwrap();
     assert!(signed_in.token().await.unwrap().is_none());
