@@ -263,9 +263,9 @@ pub use oauth_flow;
 pub use oauth_flow::{
     AccessToken, ApiClient, ApiRequest, Authorization, AuthorizedCode, BaseUrl, BaseUrlError,
     CallbackError, Clock, ConfigError, Endpoint, ErrorCode, ExposeSecret, FileStore, GrantHandle,
-    GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, Lease, ManualClock, MemoryStore, OAuthClient,
-    OAuthError, PendingAuthorization, ReqwestTransport, RetryPolicy, SecretString, SystemClock,
-    Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
+    GrantKey, HttpRequest, HttpResponse, IntoBaseUrl, JsonError, JsonErrorKind, Lease, ManualClock,
+    MemoryStore, OAuthClient, OAuthError, PendingAuthorization, ReqwestTransport, RetryPolicy,
+    SecretString, SystemClock, Token, TokenManager, TokenStore, Transport, Url, async_trait, http,
 };
 /// Re-exported for the page walks' bounds and their error.
 pub use oauth_flow::{PageBound, PageLimitExceeded, PageLimits};
