@@ -10,8 +10,10 @@
 //!
 //! Entries are keyed by a grant's id, unique for the life of the process (never by address: a
 //! slot evicted and another allocated at the same place must not match). A thread keeps at
-//! most [`WAYS`] entries; an entry holds a clone of one access token (never a refresh token)
-//! until the thread next caches a grant in the same way, or exits.
+//! most [`WAYS`] entries, and a grant takes another's way only on its second miss in a row, so
+//! a thread serving many grants in turn does not copy on every call. An entry holds a clone of
+//! one access token (never a refresh token) until the thread caches another grant in its way,
+//! reads the grant after it was forgotten, or exits.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
