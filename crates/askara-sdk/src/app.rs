@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use oauth_flow::{
     AuthorizationRequest, AuthorizedCode, BaseUrl, BodyEncoding, ClientAuth, ConfigError,
-    GrantHandle, HttpRequest, IntoBaseUrl, OAuthClient, PendingAuthorization, Pkce,
+    GrantHandle, HostUrls, HttpRequest, IntoBaseUrl, OAuthClient, PendingAuthorization, Pkce,
     ProviderProfile, RetryPolicy, SdkSettings, SecretString, SpaceEncoding, TokenManager,
     TokenStore, Transport, Url,
 };
@@ -68,9 +68,7 @@ impl Askara {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
             redirect_uri: redirect_uri.into(),
-            base: None,
-            app_base: None,
-            api_base: None,
+            urls: HostUrls::default(),
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             settings: SdkSettings::default(),
         }
@@ -182,9 +180,7 @@ pub struct AskaraBuilder {
     redirect_uri: String,
     // Checked when set, reported at `build` (so the setters stay chainable) and resolved there:
     // a per-host URL wins over `base` whatever the order of the calls.
-    base: PendingBase,
-    app_base: PendingBase,
-    api_base: PendingBase,
+    urls: HostUrls,
     scopes: Vec<String>,
     settings: SdkSettings,
 }
@@ -195,9 +191,7 @@ impl fmt::Debug for AskaraBuilder {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[redacted]")
             .field("redirect_uri", &self.redirect_uri)
-            .field("base", &self.base)
-            .field("app_base", &self.app_base)
-            .field("api_base", &self.api_base)
+            .field("urls", &self.urls)
             .field("scopes", &self.scopes)
             .field("settings", &self.settings)
             .finish()
@@ -211,14 +205,14 @@ impl AskaraBuilder {
     /// it per host, whichever is called first. Checked at [`build`](Self::build): https, or
     /// http on a loopback IP literal.
     pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.base = Some(url.into_base_url());
+        self.urls.set_root(url);
         self
     }
     /// The host of the authorization page; the authorize URL is `{url}/authorize`. It wins
     /// over [`base_url`](Self::base_url) whatever the order of the calls; without either,
     /// [`DEFAULT_APP_BASE_URL`].
     pub fn app_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.app_base = Some(url.into_base_url());
+        self.urls.set("app", url);
         self
     }
     /// The host of the token endpoint and the API; the token endpoint is
@@ -226,7 +220,7 @@ impl AskaraBuilder {
     /// [`base_url`](Self::base_url) whatever the order of the calls; without either,
     /// [`DEFAULT_API_BASE_URL`].
     pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.api_base = Some(url.into_base_url());
+        self.urls.set("api", url);
         self
     }
     /// The scopes to request (default `profile organization`).
@@ -249,8 +243,8 @@ impl AskaraBuilder {
         if self.scopes.iter().all(|s| s.trim().is_empty()) {
             return Err(ConfigError::Empty("scopes").into());
         }
-        let app = resolve(self.app_base, &self.base, DEFAULT_APP_BASE_URL)?;
-        let api_base = resolve(self.api_base, &self.base, DEFAULT_API_BASE_URL)?;
+        let app = self.urls.resolve("app", DEFAULT_APP_BASE_URL)?;
+        let api_base = self.urls.resolve("api", DEFAULT_API_BASE_URL)?;
         let profile = ProviderProfile::builder(PROVIDER, api_base.join("oauth2/token")?.as_str())
             .authorize_url(app.join("authorize")?.as_str())
             .encoding(BodyEncoding::Json)
@@ -275,17 +269,6 @@ impl AskaraBuilder {
                 retry: self.settings.retry_policy(),
             }),
         })
-    }
-}
-
-/// A base URL as a setter took it, checked at `build`.
-type PendingBase = Option<Result<BaseUrl, ConfigError>>;
-
-/// The per-host URL if set, else the shared `base`, else the production `default`.
-fn resolve(host: PendingBase, base: &PendingBase, default: &str) -> Result<BaseUrl> {
-    match host.or_else(|| base.clone()) {
-        Some(url) => Ok(url?),
-        None => Ok(BaseUrl::parse(default)?),
     }
 }
 

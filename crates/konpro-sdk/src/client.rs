@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use oauth_flow::{
-    AccessToken, ApiClient, ApiKey, ApiRequest, CredentialSource, Endpoint, GrantHandle,
+    AccessToken, ApiClient, ApiKey, ApiRequest, CredentialSource, Endpoint, GrantHandle, HostUrls,
     HttpRequest, HttpResponse, IntoBaseUrl, RetryPolicy, SdkSettings, SecretString, Token,
     Transport, Url,
 };
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::account::{Account, AccountGet};
 use crate::error::{Error, Result, bounded, decode_error};
-use crate::profile::{API_BASE_URL, PendingBase, pick_base};
+use crate::profile::API_BASE_URL;
 
 /// The header KonPro reads API tokens from.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -49,8 +49,7 @@ pub enum AuthMode {
 #[must_use]
 pub struct KonProClientBuilder {
     auth: Auth,
-    base: PendingBase,
-    api_base: PendingBase,
+    urls: HostUrls,
     settings: SdkSettings,
 }
 
@@ -58,8 +57,7 @@ impl fmt::Debug for KonProClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KonProClientBuilder")
             .field("auth", &self.auth)
-            .field("base", &self.base)
-            .field("api_base", &self.api_base)
+            .field("urls", &self.urls)
             .field("settings", &self.settings)
             .finish()
     }
@@ -70,14 +68,14 @@ impl KonProClientBuilder {
     /// (`.base_url(sb.url(Provider::KonPro))`); this client calls the API below it.
     /// https, or http on a loopback IP literal; checked at [`build`](Self::build).
     pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.base = Some(url.into_base_url());
+        self.urls.set_root(url);
         self
     }
 
     /// The API host (default `https://api.konpro.ai`, or the [`base_url`](Self::base_url)),
     /// e.g. a staging deployment.
     pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.api_base = Some(url.into_base_url());
+        self.urls.set("api", url);
         self
     }
 
@@ -85,7 +83,7 @@ impl KonProClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<KonProClient> {
-        let api = pick_base([&self.api_base, &self.base], API_BASE_URL)?;
+        let api = self.urls.resolve("api", API_BASE_URL)?;
         let transport = self.settings.transport_or_default(USER_AGENT)?;
         KonProClient::assemble(
             self.auth,
@@ -128,8 +126,7 @@ impl KonProClient {
     pub fn builder(auth: Auth) -> KonProClientBuilder {
         KonProClientBuilder {
             auth,
-            base: None,
-            api_base: None,
+            urls: HostUrls::default(),
             settings: SdkSettings::default(),
         }
     }

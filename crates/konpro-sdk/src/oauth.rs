@@ -6,13 +6,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use oauth_flow::{
-    AuthorizedCode, ConfigError, GrantHandle, HttpRequest, IntoBaseUrl, OAuthClient,
+    AuthorizedCode, ConfigError, GrantHandle, HostUrls, HttpRequest, IntoBaseUrl, OAuthClient,
     PendingAuthorization, RetryPolicy, SdkSettings, SecretString, TokenManager, Transport, Url,
 };
 
 use crate::client::{Auth, KonProClient, USER_AGENT};
 use crate::error::Result;
-use crate::profile::{API_BASE_URL, APP_BASE_URL, BaseUrls, PendingBase, pick_base};
+use crate::profile::{API_BASE_URL, APP_BASE_URL, BaseUrls};
 
 /// KonPro's OAuth 2.0 client (Authorization Code + PKCE S256, public client: no secret).
 ///
@@ -62,9 +62,7 @@ impl fmt::Debug for KonPro {
 pub struct KonProBuilder {
     client_id: String,
     redirect_uri: String,
-    base: PendingBase,
-    app_base: PendingBase,
-    api_base: PendingBase,
+    urls: HostUrls,
     settings: SdkSettings,
 }
 
@@ -73,9 +71,7 @@ impl fmt::Debug for KonProBuilder {
         f.debug_struct("KonProBuilder")
             .field("client_id", &self.client_id)
             .field("redirect_uri", &self.redirect_uri)
-            .field("base", &self.base)
-            .field("app_base", &self.app_base)
-            .field("api_base", &self.api_base)
+            .field("urls", &self.urls)
             .field("settings", &self.settings)
             .finish()
     }
@@ -89,21 +85,21 @@ impl KonProBuilder {
     ///
     /// https, or http on a loopback IP literal; checked at [`build`](Self::build).
     pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.base = Some(url.into_base_url());
+        self.urls.set_root(url);
         self
     }
 
     /// The app host serving the consent page (`/oauth/authorize`), e.g. a staging deployment
     /// (default `https://app.konpro.ai`, or the [`base_url`](Self::base_url)).
     pub fn app_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.app_base = Some(url.into_base_url());
+        self.urls.set("app", url);
         self
     }
 
     /// The API host serving the token endpoints and the API (default `https://api.konpro.ai`,
     /// or the [`base_url`](Self::base_url)).
     pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.api_base = Some(url.into_base_url());
+        self.urls.set("api", url);
         self
     }
 
@@ -122,8 +118,8 @@ impl KonProBuilder {
     /// redirect URI) and builds the client.
     pub fn build(self) -> Result<KonPro> {
         let urls = BaseUrls::new(
-            pick_base([&self.app_base, &self.base], APP_BASE_URL)?,
-            pick_base([&self.api_base, &self.base], API_BASE_URL)?,
+            self.urls.resolve("app", APP_BASE_URL)?,
+            self.urls.resolve("api", API_BASE_URL)?,
         );
         let client = OAuthClient::builder(urls.profile()?, self.client_id)
             .redirect_uri(self.redirect_uri)
@@ -147,9 +143,7 @@ impl KonPro {
         KonProBuilder {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
-            base: None,
-            app_base: None,
-            api_base: None,
+            urls: HostUrls::default(),
             settings: SdkSettings::default(),
         }
     }

@@ -94,17 +94,6 @@ impl Default for BaseUrls {
     }
 }
 
-/// A base URL as a builder setter took it, checked at `build()` (so setters stay chainable).
-pub(crate) type PendingBase = Option<std::result::Result<BaseUrl, ConfigError>>;
-
-/// The first of `urls` that was set (a more specific setting first), or `default`.
-pub(crate) fn pick_base(urls: [&PendingBase; 2], default: &str) -> Result<BaseUrl> {
-    match urls.into_iter().flatten().next() {
-        Some(url) => Ok(url.clone()?),
-        None => Ok(BaseUrl::parse(default)?),
-    }
-}
-
 fn join(base: &Url, path: &str) -> Result<Url> {
     base.join(path).map_err(|_| {
         ConfigError::InvalidUrl {

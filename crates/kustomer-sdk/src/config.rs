@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use oauth_flow::{
-    ApiClient, BaseUrl, ConfigError, CredentialSource, IntoBaseUrl, MemoryStore, RetryPolicy,
-    SdkSettings, Transport, Url,
+    ApiClient, CredentialSource, HostUrls, IntoBaseUrl, MemoryStore, RetryPolicy, SdkSettings,
+    Transport, Url,
 };
 
 use crate::error::Result;
@@ -46,26 +46,18 @@ impl fmt::Debug for Kustomer {
     }
 }
 
-/// A base URL as a setter took it, checked at [`KustomerBuilder::build`] so setters stay
-/// chainable; `None` while unset.
-type PendingBase = Option<Result<BaseUrl, ConfigError>>;
-
 /// Builder for [`Kustomer`]; URLs and settings are checked at [`build`](Self::build). Every
 /// setting here holds for the OAuth flows made by [`Kustomer::oauth`] too.
 #[must_use]
 pub struct KustomerBuilder {
-    base: PendingBase,
-    api_base: PendingBase,
-    oauth_base: PendingBase,
+    urls: HostUrls,
     settings: SdkSettings,
 }
 
 impl fmt::Debug for KustomerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KustomerBuilder")
-            .field("base", &self.base)
-            .field("api_base", &self.api_base)
-            .field("oauth_base", &self.oauth_base)
+            .field("urls", &self.urls)
             .field("settings", &self.settings)
             .finish()
     }
@@ -79,19 +71,19 @@ impl KustomerBuilder {
     ///
     /// https, or http on a loopback IP literal; checked at [`build`](Self::build).
     pub fn base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.base = Some(url.into_base_url());
+        self.urls.set_root(url);
         self
     }
     /// The REST API base (default [`API_BASE_URL`], or the [`base_url`](Self::base_url)); wins
     /// over [`base_url`](Self::base_url) whatever the call order.
     pub fn api_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.api_base = Some(url.into_base_url());
+        self.urls.set("api", url);
         self
     }
     /// The OAuth base (default [`OAUTH_BASE_URL`], or the [`base_url`](Self::base_url)); wins
     /// over [`base_url`](Self::base_url) whatever the call order.
     pub fn oauth_base_url(mut self, url: impl IntoBaseUrl) -> Self {
-        self.oauth_base = Some(url.into_base_url());
+        self.urls.set("oauth", url);
         self
     }
 
@@ -109,8 +101,8 @@ impl KustomerBuilder {
     /// Checks the URLs (https, or http on loopback) and the token settings (a refresh margin
     /// of at most 5 minutes, a non-zero lease TTL), and builds.
     pub fn build(mut self) -> Result<Kustomer> {
-        let api_base = pick_base([&self.api_base, &self.base], API_BASE_URL)?;
-        let oauth_base = pick_base([&self.oauth_base, &self.base], OAUTH_BASE_URL)?;
+        let api_base = self.urls.resolve("api", API_BASE_URL)?.into_url();
+        let oauth_base = self.urls.resolve("oauth", OAUTH_BASE_URL)?.into_url();
         // Checked here rather than at each `oauth(..).build()`, so a bad setting fails at start-up.
         self.settings.manager.validate()?;
         // One store for every flow of this `Kustomer` and its clones: without it each
@@ -129,15 +121,6 @@ impl KustomerBuilder {
     }
 }
 
-/// The first of `urls` that was set (the per-host one first), or `default`.
-fn pick_base(urls: [&PendingBase; 2], default: &str) -> Result<Url> {
-    let base = match urls.into_iter().flatten().next() {
-        Some(url) => url.clone()?,
-        None => BaseUrl::parse(default)?,
-    };
-    Ok(base.into_url())
-}
-
 impl Kustomer {
     /// Production: [`API_BASE_URL`] and [`OAUTH_BASE_URL`], the default settings.
     pub fn new() -> Result<Self> {
@@ -147,9 +130,7 @@ impl Kustomer {
     /// Starts a builder with the production URLs.
     pub fn builder() -> KustomerBuilder {
         KustomerBuilder {
-            base: None,
-            api_base: None,
-            oauth_base: None,
+            urls: HostUrls::default(),
             settings: SdkSettings::default(),
         }
     }

@@ -170,6 +170,55 @@ impl IntoBaseUrl for &String {
     }
 }
 
+/// The base URLs a provider builder was given, checked when it builds: one root for every
+/// host of the provider (the sandbox, a proxy) and per-host overrides. A host's own URL wins
+/// over the root whatever the order they were set in; without either, the host's default.
+///
+/// ```
+/// use oauth_flow::HostUrls;
+///
+/// let mut urls = HostUrls::default();
+/// urls.set("api", "https://api.staging.example");
+/// urls.set_root("http://127.0.0.1:8080/sandbox");
+/// assert_eq!(urls.resolve("api", "https://api.example")?.as_str(), "https://api.staging.example/");
+/// assert_eq!(urls.resolve("app", "https://app.example")?.as_str(), "http://127.0.0.1:8080/sandbox/");
+/// assert_eq!(HostUrls::default().resolve("app", "https://app.example")?.as_str(), "https://app.example/");
+/// # Ok::<(), oauth_flow::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct HostUrls {
+    root: Option<Result<BaseUrl, ConfigError>>,
+    hosts: Vec<(&'static str, Result<BaseUrl, ConfigError>)>,
+}
+
+impl HostUrls {
+    /// One root for every host; a malformed URL is reported by [`resolve`](Self::resolve).
+    pub fn set_root(&mut self, url: impl IntoBaseUrl) {
+        self.root = Some(url.into_base_url());
+    }
+
+    /// The URL of `host` (a name the builder chooses, e.g. `"api"`), replacing an earlier one.
+    pub fn set(&mut self, host: &'static str, url: impl IntoBaseUrl) {
+        self.hosts.retain(|(h, _)| *h != host);
+        self.hosts.push((host, url.into_base_url()));
+    }
+
+    /// `host`'s own URL, else the root, else `default`; the error of whichever was chosen if
+    /// it was not a valid base URL.
+    pub fn resolve(&self, host: &str, default: &str) -> Result<BaseUrl, ConfigError> {
+        let chosen = self
+            .hosts
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map(|(_, url)| url)
+            .or(self.root.as_ref());
+        match chosen {
+            Some(url) => url.clone(),
+            None => BaseUrl::parse(default),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,7 +81,7 @@ mod transport;
 pub use api::{ApiClient, ApiClientBuilder, Endpoint, RetryPolicy};
 pub use api_request::ApiRequest;
 pub use authorize::{AuthorizationRequest, AuthorizedCode, DEFAULT_MAX_AGE, PendingAuthorization};
-pub use base_url::{BaseUrl, IntoBaseUrl};
+pub use base_url::{BaseUrl, HostUrls, IntoBaseUrl};
 pub use client::{OAuthClient, OAuthClientBuilder};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{AccessToken, ApiKey, Authorization, CredentialSource};
