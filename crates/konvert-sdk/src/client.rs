@@ -16,7 +16,8 @@ use oauth_flow::{
 use crate::auth::{Auth, AuthMode, MAX_JWT_LIFETIME};
 use crate::environment::{Environment, TOKEN_PATH};
 use crate::error::{Error, Result};
-use crate::graphql::{GraphQlCall, Partial, PartialData, classify, decode_data};
+use crate::graphql::{GraphQlCall, classify, decode_data};
+use crate::graphql_errors::{Partial, PartialData};
 use crate::operations::{ListContacts, list_contacts};
 
 /// The provider name used in grant keys and logs.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use oauth_flow::ConfigError;
 
-use crate::graphql::{GraphQlError, PartialData};
+use crate::graphql_errors::{GraphQlError, PartialData};
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

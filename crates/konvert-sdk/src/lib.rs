@@ -164,6 +164,7 @@ mod client;
 mod environment;
 mod error;
 mod graphql;
+mod graphql_errors;
 
 /// The checked-in generated operations (see the crate README's codegen section).
 // Formatted by prettyplease in `cargo xtask codegen`, not rustfmt, so `--check` stays exact.
@@ -175,7 +176,7 @@ pub use auth::{Auth, AuthMode, DEFAULT_JWT_LIFETIME, MAX_JWT_LIFETIME};
 pub use client::{KonvertClient, KonvertClientBuilder, PROVIDER};
 pub use environment::{API_PATH, Environment, PRODUCTION_BASE_URL, STAGING_BASE_URL, TOKEN_PATH};
 pub use error::{Error, Result};
-pub use graphql::{GraphQlError, Location, Partial, PartialData, PathSegment};
+pub use graphql_errors::{GraphQlError, Location, Partial, PartialData, PathSegment};
 
 /// Re-exported so the stream of [`KonvertClient::contacts`] can be driven without a direct
 /// dependency (`StreamExt`, `TryStreamExt`).
