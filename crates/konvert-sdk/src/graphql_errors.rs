@@ -86,7 +86,7 @@ where
 }
 
 /// Data that came with errors: the fields that failed are null. Returned inside
-/// [`Error::PartialData`].
+/// [`Error::PartialData`](crate::Error::PartialData).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PartialData {
