@@ -386,7 +386,7 @@ mod tests {
         else {
             panic!("unexpected {e:?}");
         };
-        assert!(m.len() <= 520 && m.starts_with("<html>"));
+        assert!(m.len() <= 512 && m.starts_with("<html>"));
     }
 
     #[test]

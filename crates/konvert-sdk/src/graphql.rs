@@ -339,7 +339,7 @@ mod tests {
         };
         assert_eq!(*status, 502);
         assert!(errors.is_empty());
-        assert!(excerpt.len() <= EXCERPT_LIMIT + '…'.len_utf8());
+        assert!(excerpt.len() <= EXCERPT_LIMIT);
     }
 
     #[test]

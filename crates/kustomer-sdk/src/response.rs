@@ -151,7 +151,7 @@ mod tests {
                 assert_eq!(status, 502);
                 assert!(errors.is_empty());
                 assert!(excerpt.starts_with("<html><body><h1>502 Bad Gateway"));
-                assert!(excerpt.len() <= 520);
+                assert!(excerpt.len() <= 512);
             }
             other => panic!("{other:?}"),
         }

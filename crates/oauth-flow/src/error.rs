@@ -496,14 +496,20 @@ fn describe(status: &Option<u16>, description: &Option<String>) -> String {
 /// Cuts `s` to at most `max` bytes on a character boundary, marking a cut with `…`: for
 /// provider messages and codes that go into error text.
 pub fn truncate(s: &str, max: usize) -> String {
+    const MARK: &str = "…";
     if s.len() <= max {
         return s.to_owned();
     }
-    let mut end = max;
+    // The mark counts toward `max` (S10: excerpts of at most 512 bytes); below its own size
+    // there is room for text only.
+    let (mut end, mark) = match max.checked_sub(MARK.len()) {
+        Some(room) => (room, MARK),
+        None => (max, ""),
+    };
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    format!("{}{mark}", &s[..end])
 }
 
 /// A bounded, lossy UTF-8 excerpt of a response body, whitespace collapsed.
@@ -613,15 +619,23 @@ mod tests {
 
     #[test]
     fn truncate_respects_char_boundaries() {
-        assert_eq!(truncate("héllo", 2), "h…");
+        assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("héllo world", 6), "hé…");
+        assert_eq!(truncate("héllo world", 5), "h…");
+        for max in 0..20 {
+            assert!(
+                truncate("héllo wörld, grüß dich", max).len() <= max,
+                "{max}"
+            );
+        }
     }
 
     #[test]
     fn excerpt_is_bounded_and_collapsed() {
         let body = format!("<html>\n  <body>{}</body></html>", "x".repeat(5000));
         let e = excerpt(body.as_bytes());
-        assert!(e.len() <= EXCERPT_LIMIT + '…'.len_utf8());
+        assert!(e.len() <= EXCERPT_LIMIT, "{}", e.len());
         assert!(e.starts_with("<html> <body>"));
         assert!(e.ends_with('…'));
     }
